@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	@mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
+	@echo ""
+	@echo "Marketing Back-office demo: http://127.0.0.1:8000/"
+	@DEBUG=1 $(BIN)/python manage.py create_demo_users
+	@echo "Health: http://127.0.0.1:8000/health/   Stop everything with Ctrl-C."
+	@echo ""
+	DEBUG=1 PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.demo start
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,19 @@
+// Remember the browser's time zone so the server can show times in it.
+(function () {
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && document.cookie.indexOf("tz=" + tz) === -1) {
+      document.cookie = "tz=" + tz + "; path=/; SameSite=Lax";
+    }
+  } catch (e) { /* older browsers: times stay in the server's zone */ }
+  // htmx requests carry the CSRF token from the cookie-less template tag.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (token) { event.detail.headers["X-CSRFToken"] = token.value; }
+  });
+  // Buttons and links with data-confirm ask before they act.
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+  });
+})();

@@ -1,0 +1,35 @@
+"""A real Celery worker runs a task: through Redis when REDIS_URL is set (CI), through the embedded broker otherwise."""
+
+import os
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from backoffice.celery import app
+from backoffice.tasks import ping
+from tests.conftest import skip_or_fail
+
+
+def test_broker_is_chosen_from_the_environment():
+    if os.environ.get("REDIS_URL"):
+        assert app.conf.broker_url.startswith("redis://")
+    else:
+        assert app.conf.broker_url == "filesystem://"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_task():
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
+        except redis.exceptions.ConnectionError as exc:
+            skip_or_fail(f"Redis at REDIS_URL is not reachable: {exc}")
+    token = uuid.uuid4().hex
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        result = ping.delay(token)
+        answer = result.get(timeout=60)
+    assert answer["token"] == token
+    assert answer["host"]

@@ -1,0 +1,37 @@
+"""Each role logs in, opens the main menu, and the screenshot is saved."""
+
+import pytest
+
+from backoffice import roles
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(
+    ("role", "username"),
+    [(roles.ADMINISTRATOR, "admin1"), (roles.MARKETING_MANAGER, "marketer1"), (roles.OPERATIONS, "ops1")],
+)
+def test_each_role_logs_in_and_opens_the_menu(page, screenshot, make_user, role, username):
+    make_user(role, username=username)
+    log_in(page, username)
+    assert page.locator("h1").first.inner_text() == "Dashboard"
+    assert role in page.locator("[data-testid=user-menu]").inner_text()
+    groups = page.locator("[data-testid=main-menu] > li[data-menu-group]")
+    if groups.count():
+        groups.first.locator("a.dropdown-toggle").click()
+        assert page.locator(".dropdown-menu.show").is_visible()
+    else:
+        page.locator("[data-testid=user-menu]").click()
+        assert page.locator(".dropdown-menu.show").is_visible()
+    screenshot(page, f"shell-menu-{username}")
+
+
+def test_wrong_password_shows_the_error(page, screenshot, make_user):
+    make_user(roles.MARKETING_MANAGER, username="marketer1")
+    page.goto("/login/")
+    page.fill("#id_username", "marketer1")
+    page.fill("#id_password", "nope")
+    page.click("button[type=submit]")
+    assert "Please enter a correct username and password" in page.locator(".alert-danger").inner_text()
+    screenshot(page, "shell-login-error")
