@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "dotdigital"
-urlpatterns: list = []
+urlpatterns = [
+    path("data-fields/", views.DataFieldsView.as_view(), name="data_fields"),
+]

@@ -4,3 +4,23 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from backoffice import roles
+        from backoffice.menu import MenuItem, menu
+
+        from . import crypto
+
+        crypto.register_encrypted_column("integrations.Integration", "secrets")
+        menu.register(
+            MenuItem(
+                path=("System", "Integrations"),
+                label="Manage Integrations",
+                url_name="integrations:list",
+                permissions=("integrations.view_integration",),
+                order=10,
+                icon="plug",
+            )
+        )
+        # Operations see the grid and the view pages; they never edit and never see a secret (nobody does).
+        roles.grant(roles.OPERATIONS, "integrations.view_integration")

@@ -1,0 +1,76 @@
+"""The Dotdigital settings form: the fields of Oro's "Configure Dotdigital Integration" guide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from dotdigital.client import check_host_allowed
+from dotdigital.exceptions import HostNotAllowedError
+from integrations.forms import TypeSettingsForm
+
+DEFAULT_OAUTH_DOMAIN = "https://r1-app.dotdigital.com/"
+
+
+class DotdigitalSettingsForm(TypeSettingsForm):
+    username = forms.EmailField(
+        label="Username",
+        max_length=255,
+        help_text="The email address of a Dotdigital API user, for example apiuser-123456789012@apiconnector.com. "
+        "Create one in Dotdigital under Settings > Access > API users.",
+        widget=forms.EmailInput(attrs={"placeholder": "apiuser-…@apiconnector.com", "autocomplete": "off"}),
+        error_messages={"invalid": "Enter the API user's email address, for example apiuser-…@apiconnector.com."},
+    )
+    password = forms.CharField(
+        label="Password",
+        min_length=8,
+        max_length=255,
+        help_text="The password you set for that API user in Settings > Access > API users (at least 8 characters).",
+        error_messages={"min_length": "The password has at least 8 characters (this one has %(show_value)d)."},
+    )
+    client_id = forms.CharField(
+        label="Client ID",
+        required=False,
+        max_length=255,
+        help_text="Only for Email Studio (single sign-on into Dotdigital). OAuth needs a Dotdigital Enterprise "
+        "licence: your Dotdigital account manager gives you the Client ID and the Client Secret key.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    client_key = forms.CharField(
+        label="Client Secret key",
+        required=False,
+        max_length=255,
+        help_text="Comes with the Client ID from your Dotdigital account manager (Enterprise licence).",
+    )
+    custom_domain = forms.URLField(
+        label="Custom OAuth Domain",
+        required=False,
+        max_length=255,
+        assume_scheme="https",
+        initial=DEFAULT_OAUTH_DOMAIN,
+        help_text="Optional. The address of the Dotdigital app used for single sign-on; keep "
+        f"{DEFAULT_OAUTH_DOMAIN} unless Dotdigital gave your account another one.",
+        widget=forms.URLInput(attrs={"placeholder": DEFAULT_OAUTH_DOMAIN}),
+    )
+
+    def clean_custom_domain(self) -> str:
+        value = (self.cleaned_data.get("custom_domain") or "").strip()
+        if not value:
+            return DEFAULT_OAUTH_DOMAIN
+        try:
+            check_host_allowed(value)
+        except HostNotAllowedError as exc:
+            raise forms.ValidationError(
+                "Enter an https:// address on a Dotdigital or dotmailer domain, for example "
+                f"{DEFAULT_OAUTH_DOMAIN} ({exc.message})"
+            ) from exc
+        return value if value.endswith("/") else f"{value}/"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        has_id = bool(cleaned.get("client_id"))
+        has_key = self.has_secret("client_key")
+        if has_id and not has_key and "client_key" not in self.errors:
+            self.add_error("client_key", "Enter the Client Secret key that goes with the Client ID.")
+        if has_key and not has_id and "client_id" not in self.errors:
+            self.add_error("client_id", "Enter the Client ID that goes with the Client Secret key.")
+        return cleaned

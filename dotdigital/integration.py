@@ -1,0 +1,93 @@
+"""The Dotdigital integration type: its settings form, its secrets, its connection check and its menu items."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from backoffice.menu import MenuItem
+from dotdigital.client import DotdigitalClient
+from dotdigital.exceptions import (
+    AuthenticationError,
+    DotdigitalError,
+    HostNotAllowedError,
+    MalformedResponseError,
+    RateLimitedError,
+    UnavailableError,
+)
+from dotdigital.forms import DotdigitalSettingsForm
+from integrations.registry import ConnectionResult, IntegrationType, active_integration_exists
+
+logger = logging.getLogger(__name__)
+
+KEY = "dotdigital"
+# A person waits for Check connection: fail fast rather than wait out the client's batch-job patience.
+CHECK_TIMEOUT = (5.0, 30.0)
+
+
+def interactive_client(username: str, password: str, **kwargs: Any) -> DotdigitalClient:
+    """A client for calls a person waits for (a page or a button): short timeouts, at most one retry."""
+    return DotdigitalClient(username, password, timeout=CHECK_TIMEOUT, max_retries=1, retry_time_budget=10.0, **kwargs)
+
+
+def explain(error: DotdigitalError) -> str:
+    """The reason to show for a failed call, in Dotdigital's own words where it gave some."""
+    if isinstance(error, AuthenticationError):
+        return error.message or "Authorization has been denied for this request."
+    if isinstance(error, HostNotAllowedError):
+        return f"Refused to connect: {error.message}"
+    if isinstance(error, RateLimitedError):
+        return f"Dotdigital is limiting the calls of this API user: {error.message} Try again later."
+    if isinstance(error, UnavailableError):
+        return f"Dotdigital could not be reached: {error.message}"
+    if isinstance(error, MalformedResponseError):
+        return f"Dotdigital answered something unexpected: {error.message}"
+    return f"Dotdigital refused the request: {error.message}"
+
+
+class DotdigitalIntegrationType(IntegrationType):
+    key = KEY
+    label = "Dotdigital"
+    settings_form = DotdigitalSettingsForm
+    secret_fields = ("password", "client_key")
+    connection_fields = ("username", "password")
+    check_connection_after = "password"
+    discovered_setting_labels = {
+        "api_endpoint": "API endpoint",
+        "account_name": "Account name",
+        "main_email": "Main email",
+    }
+
+    def check_connection(self, values: Mapping[str, Any]) -> ConnectionResult:
+        """Call account-info with the API user; on success report the account and remember its API endpoint."""
+        try:
+            info = interactive_client(values.get("username", ""), values.get("password", "")).account_info()
+        except DotdigitalError as error:
+            logger.info("Dotdigital connection check failed: %s (%s)", type(error).__name__, error.status)
+            return ConnectionResult(ok=False, message=explain(error))
+        return ConnectionResult(
+            ok=True,
+            message="Connection Successful",
+            details=(("Account name", info.name), ("Main email", info.main_email), ("API endpoint", info.api_endpoint)),
+            discovered_settings={
+                "account_id": info.id,
+                "account_name": info.name,
+                "main_email": info.main_email,
+                "api_endpoint": info.api_endpoint,
+            },
+        )
+
+    def menu_items(self) -> list[MenuItem]:
+        # Email Studio and Data Field Mappings join this group once their pages exist.
+        return [
+            MenuItem(
+                path=("Marketing", "Dotdigital"),
+                label="Data Fields",
+                url_name="dotdigital:data_fields",
+                permissions=("dotdigital.view_data_fields",),
+                condition=active_integration_exists(KEY),
+                order=20,
+                icon="input-cursor-text",
+            )
+        ]

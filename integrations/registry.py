@@ -1,0 +1,144 @@
+"""The integration type registry.
+
+An integration type is a small stateless class: its key and label, the form that holds its settings, which of
+those settings are secret, how to check a connection, and the menu items it adds. Each type registers itself
+explicitly from its app's `AppConfig.ready()`:
+
+    registry.register(DotdigitalType())
+
+`integrations` knows the types only through this registry, so a new type is a new app and needs no migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.http import HttpRequest
+
+from backoffice.menu import MenuItem, menu
+
+if TYPE_CHECKING:
+    from integrations.forms import TypeSettingsForm
+    from integrations.models import Integration
+
+# Field names of the generic integration form; a type's settings form may not reuse them.
+RESERVED_FIELD_NAMES = frozenset({"type", "name", "enabled", "default_owner", "sync_interval_minutes", "action"})
+SECRET_MASK = "••••••••"  # noqa: S105 - the dots shown instead of a secret
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    """What a connection check found: success with details to show, or the reason it failed.
+
+    `discovered_settings` are non-secret values learnt from the remote side (for example the account's API
+    endpoint) that are stored with the integration when it is saved after a successful check.
+    """
+
+    ok: bool
+    message: str
+    details: tuple[tuple[str, str], ...] = ()
+    discovered_settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class IntegrationType:
+    """Base class of an integration type. Subclasses set the class attributes and implement `check_connection`."""
+
+    key: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    settings_form: ClassVar[type[TypeSettingsForm]]
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    # The fields a connection check needs, and the field after which the *Check connection* button is shown.
+    connection_fields: ClassVar[tuple[str, ...]] = ()
+    check_connection_after: ClassVar[str | None] = None
+    # Labels of the settings that `check_connection` discovers, shown on the view page.
+    discovered_setting_labels: ClassVar[Mapping[str, str]] = {}
+
+    def check_connection(self, values: Mapping[str, Any]) -> ConnectionResult:
+        """Try the settings in `values` (secrets in clear) against the remote service."""
+        raise NotImplementedError
+
+    def menu_items(self) -> list[MenuItem]:
+        """Main-menu items this type adds; registered with the menu when the type is registered."""
+        return []
+
+    def describe_settings(self, integration: Integration) -> list[tuple[str, str]]:
+        """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones."""
+        form_fields = self.settings_form.base_fields
+        stored_secrets = integration.secret_names()
+        rows: list[tuple[str, str]] = []
+        for name, form_field in form_fields.items():
+            label = str(form_field.label or name.replace("_", " ").capitalize())
+            if name in self.secret_fields:
+                rows.append((label, SECRET_MASK if name in stored_secrets else "Not set"))
+            else:
+                value = integration.settings.get(name)
+                rows.append((label, str(value) if value not in (None, "") else "Not set"))
+        for name, label in self.discovered_setting_labels.items():
+            value = integration.settings.get(name)
+            rows.append((label, str(value) if value not in (None, "") else "Not known yet (check the connection)"))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"<IntegrationType {self.key}>"
+
+
+class IntegrationTypeRegistry:
+    """The registered integration types, by key."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, IntegrationType] = {}
+
+    def register(self, integration_type: IntegrationType) -> IntegrationType:
+        key = integration_type.key
+        if not key or not integration_type.label:
+            raise ValueError(f"{integration_type!r} needs a key and a label")
+        clash = RESERVED_FIELD_NAMES & set(integration_type.settings_form.base_fields)
+        if clash:
+            raise ValueError(f"The settings form of {key!r} reuses generic field names: {', '.join(sorted(clash))}")
+        unknown = set(integration_type.secret_fields) - set(integration_type.settings_form.base_fields)
+        if unknown:
+            raise ValueError(f"Secret fields of {key!r} are not in its settings form: {', '.join(sorted(unknown))}")
+        self._types[key] = integration_type
+        for item in integration_type.menu_items():
+            menu.register(item)
+        return integration_type
+
+    def unregister(self, key: str) -> None:
+        self._types.pop(key, None)
+
+    def get(self, key: str) -> IntegrationType | None:
+        return self._types.get(key)
+
+    def __getitem__(self, key: str) -> IntegrationType:
+        return self._types[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types
+
+    def all(self) -> list[IntegrationType]:
+        return sorted(self._types.values(), key=lambda t: t.label)
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(t.key, t.label) for t in self.all()]
+
+    def label(self, key: str) -> str:
+        """The label of a type; a type whose app is gone shows its key."""
+        integration_type = self._types.get(key)
+        return integration_type.label if integration_type else f"{key} (not installed)"
+
+
+registry = IntegrationTypeRegistry()
+
+
+def active_integration_exists(type_key: str):
+    """A menu condition: true when at least one enabled integration of the type exists (one query)."""
+
+    def condition(request: HttpRequest) -> bool:
+        from integrations.models import Integration
+
+        return Integration.objects.filter(type=type_key, enabled=True).exists()
+
+    condition.__name__ = f"active_{type_key}_integration_exists"
+    return condition
