@@ -1,0 +1,117 @@
+"""The filter bars of the marketing grids; every filter offered has an index behind it."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from . import sources
+from .choices import CampaignStatus, MemberStatus
+from .models import Contact, EmailCampaign, MarketingList, MarketingListMember
+
+
+def contact_search(term: str, prefix: str = "") -> Q:
+    """Contacts whose first name, last name or email starts with `term` (case-insensitive); "Ann Lee" matches first
+    and last name together. Prefix matching is what the indexes serve at a million rows; `prefix` is the path to the
+    contact ("contact__") when filtering another model."""
+    term = " ".join(term.split())
+    if not term:
+        return Q()
+    if "@" in term:
+        return Q(**{f"{prefix}email__istartswith": term})
+    first, _, rest = term.partition(" ")
+    if not rest:
+        return (
+            Q(**{f"{prefix}first_name__istartswith": term})
+            | Q(**{f"{prefix}last_name__istartswith": term})
+            | Q(**{f"{prefix}email__istartswith": term})
+        )
+    return Q(**{f"{prefix}first_name__istartswith": first, f"{prefix}last_name__istartswith": rest}) | Q(
+        **{f"{prefix}last_name__istartswith": first, f"{prefix}first_name__istartswith": rest}
+    )
+
+
+def owners() -> QuerySet:
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    field_class = OwnerChoiceField
+
+
+def search_input(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"placeholder": placeholder, "type": "search", "autofocus": False})
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or email starts with…"))
+    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+    source = django_filters.ChoiceFilter(label="Source", choices=sources.source_choices, empty_label="Any source")
+
+    class Meta:
+        model = Contact
+        fields = ["q", "owner", "source"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contact_search(value))
+
+
+class MarketingListFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name contains…"))
+    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+
+    class Meta:
+        model = MarketingList
+        fields = ["q", "owner"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(name__icontains=value.strip())
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search members", method="filter_q", widget=search_input("Name or email starts with…")
+    )
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=MemberStatus.choices, empty_label="Subscribed and unsubscribed", method="filter_status"
+    )
+
+    class Meta:
+        model = MarketingListMember
+        fields = ["q", "status"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contact_search(value, prefix="contact__"))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status=value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not (self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("status")):
+            # Removed members are history: shown only when asked for.
+            queryset = queryset.exclude(status=MemberStatus.REMOVED)
+        return queryset
+
+
+class EmailCampaignFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or subject contains…"))
+    status = django_filters.ChoiceFilter(label="Status", choices=CampaignStatus.choices, empty_label="Any status")
+    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+    source = django_filters.ChoiceFilter(label="Source", choices=sources.source_choices, empty_label="Any source")
+
+    class Meta:
+        model = EmailCampaign
+        fields = ["q", "status", "owner", "source"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(subject__icontains=value))
