@@ -1,0 +1,318 @@
+"""HTTP transport of the Dotdigital client: session, retries, rate limits, and the mapping of failures to
+the typed errors of `dotdigital.exceptions`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from dotdigital.exceptions import (
+    AuthenticationError,
+    DotdigitalError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    UnavailableError,
+    ValidationError,
+)
+
+logger = logging.getLogger("dotdigital.client")
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_CODE_RE = re.compile(r"(ERROR_[A-Z0-9_]+)")
+DEFAULT_AUTH_MESSAGE = "Authorization has been denied for this request."
+
+
+def _product_version() -> str:
+    try:
+        return metadata.version("marketing-backoffice")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT = f"MarketingBackoffice/{_product_version()} (Dotdigital integration; python-requests)"
+
+
+class BoundedRetry(Retry):
+    """urllib3 Retry that also stops once `max_elapsed` seconds have passed since the first failure, and
+    reports every retry (= one more HTTP request) through `on_retry`, so the client can count its calls."""
+
+    def __init__(
+        self,
+        *args: Any,
+        max_elapsed: float = 60.0,
+        started_at: float | None = None,
+        on_retry: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_elapsed = max_elapsed
+        self.started_at = started_at
+        self.on_retry = on_retry
+
+    def new(self, **kwargs: Any) -> BoundedRetry:
+        kwargs.setdefault("max_elapsed", self.max_elapsed)
+        kwargs.setdefault("started_at", self.started_at if self.started_at is not None else time.monotonic())
+        kwargs.setdefault("on_retry", self.on_retry)
+        return super().new(**kwargs)
+
+    def is_exhausted(self) -> bool:
+        if self.started_at is not None and time.monotonic() - self.started_at > self.max_elapsed:
+            return True
+        return super().is_exhausted()
+
+    def increment(self, *args: Any, **kwargs: Any) -> BoundedRetry:
+        new = super().increment(*args, **kwargs)  # raises MaxRetryError when no retry is left
+        if self.on_retry is not None:
+            self.on_retry()
+        return new
+
+
+def error_code(message: str) -> str | None:
+    """The `ERROR_*` code a Dotdigital message carries (it usually ends with it), or None."""
+    codes = _CODE_RE.findall(message or "")
+    return codes[-1] if codes else None
+
+
+def _format_seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _reason_words(exc: BaseException) -> str:
+    """Plain words for the root cause of a connection failure."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    last: BaseException = exc
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        last = current
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return "host name not found"
+        if isinstance(current, ConnectionResetError):
+            return "connection reset by the server"
+        for nested in (getattr(current, "reason", None), current.__cause__, current.__context__, *current.args):
+            if isinstance(nested, BaseException):
+                stack.append(nested)
+    text = str(last)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "RemoteDisconnected" in text or "closed connection" in text.lower():
+        return "the server closed the connection without answering"
+    return text or type(last).__name__
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ReadTimeoutError | requests.exceptions.ReadTimeout):
+            return True
+        for nested in (getattr(current, "reason", None), current.__cause__, current.__context__, *current.args):
+            if isinstance(nested, BaseException):
+                stack.append(nested)
+    return False
+
+
+def _message_of(response: requests.Response) -> str:
+    """Dotdigital's error message: the `message` of a JSON body, else the body text, else the reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.lower() in ("message", "error_description", "error") and isinstance(value, str) and value:
+                return value
+    if isinstance(body, str) and body:
+        return body
+    text = (response.text or "").strip()
+    if text and len(text) <= 300 and "<" not in text:
+        return text
+    return f"HTTP {response.status_code} {response.reason or ''}".strip()
+
+
+def rate_limit_reset(response: requests.Response, now: float | None = None) -> tuple[datetime | None, float | None]:
+    """When the rate limit resets: from `X-RateLimit-Reset` (UTC epoch seconds) or `Retry-After`."""
+    now = time.time() if now is None else now
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            epoch = float(reset)
+        except ValueError:
+            epoch = None
+        if epoch is not None:
+            return datetime.fromtimestamp(epoch, tz=UTC), max(0.0, epoch - now)
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                return None, None
+            return when, max(0.0, when.timestamp() - now)
+        return datetime.fromtimestamp(now + seconds, tz=UTC), max(0.0, seconds)
+    return None, None
+
+
+def error_for(response: requests.Response) -> DotdigitalError:
+    """The typed error for a failed response."""
+    status = response.status_code
+    message = _message_of(response)
+    code = error_code(message)
+    if status == 429 or code == "ERROR_APIUSAGE_EXCEEDED":
+        reset_at, retry_after = rate_limit_reset(response)
+        if status == 429 and message.startswith("HTTP 429"):
+            message = "Dotdigital's rate limit was reached (HTTP 429 Too Many Requests)."
+        return RateLimitedError(message, status=status, code=code, reset_at=reset_at, retry_after=retry_after)
+    if status == 401:
+        return AuthenticationError(
+            message if message and not message.startswith("HTTP ") else DEFAULT_AUTH_MESSAGE, status=status, code=code
+        )
+    if status == 404:
+        return NotFoundError(message, status=status, code=code)
+    if status >= 500:
+        return UnavailableError(f"Dotdigital answered HTTP {status}: {message}", status=status, code=code)
+    return ValidationError(message, status=status, code=code)
+
+
+class Transport:
+    """One requests.Session with HTTP Basic auth, timeouts, retries and a call counter."""
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        timeout: tuple[float, float],
+        max_retries: int,
+        session: requests.Session | None,
+        backoff_factor: float,
+        retry_time_budget: float,
+        rate_limit_max_wait: float,
+    ) -> None:
+        self.timeout = timeout
+        self.rate_limit_max_wait = rate_limit_max_wait
+        self.call_count = 0
+        self.session = session or requests.Session()
+        self.session.auth = (username, password)
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json"
+        retry = BoundedRetry(
+            total=max_retries,
+            connect=max_retries,
+            read=max_retries,
+            status=max_retries,
+            other=0,
+            redirect=0,
+            allowed_methods=IDEMPOTENT_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_factor,
+            backoff_max=10.0,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=False,
+            max_elapsed=retry_time_budget,
+            on_retry=self._count_retry,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def _count_retry(self) -> None:
+        self.call_count += 1
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one logical call (retries included) and return a successful response or raise a typed error."""
+        hostport = urlsplit(url).netloc.rpartition("@")[2]
+        waited_for_rate_limit = False
+        while True:
+            started = time.monotonic()
+            before = self.call_count
+            self.call_count += 1
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            except requests.exceptions.ConnectTimeout as exc:
+                raise UnavailableError(
+                    f"Could not connect to {hostport} within {_format_seconds(self.timeout[0])} seconds"
+                ) from exc
+            except requests.exceptions.ReadTimeout as exc:
+                raise UnavailableError(
+                    f"Dotdigital did not answer within {_format_seconds(self.timeout[1])} seconds"
+                ) from exc
+            except requests.exceptions.SSLError as exc:
+                raise UnavailableError(f"Could not connect securely to {hostport}: {_reason_words(exc)}") from exc
+            except requests.exceptions.ConnectionError as exc:
+                if _read_timed_out(exc):
+                    raise UnavailableError(
+                        f"Dotdigital did not answer within {_format_seconds(self.timeout[1])} seconds"
+                    ) from exc
+                raise UnavailableError(f"Could not connect to {hostport}: {_reason_words(exc)}") from exc
+            except requests.exceptions.RequestException as exc:
+                raise UnavailableError(f"The call to {hostport} failed: {exc}") from exc
+            finally:
+                logger.debug(
+                    "%s %s (%d request(s)) in %.0f ms",
+                    method,
+                    url,
+                    self.call_count - before,
+                    (time.monotonic() - started) * 1000,
+                )
+            logger.debug("%s %s -> HTTP %s", method, url, response.status_code)
+            if response.status_code < 400:
+                return response
+            error = error_for(response)
+            if (
+                isinstance(error, RateLimitedError)
+                and error.status == 429
+                and not waited_for_rate_limit
+                and error.retry_after is not None
+                and error.retry_after <= self.rate_limit_max_wait
+            ):
+                # The window resets in a moment: wait once instead of failing the whole sync step.
+                waited_for_rate_limit = True
+                logger.debug("Rate limited; waiting %.1f s for the reset", error.retry_after)
+                time.sleep(error.retry_after + 0.05)
+                continue
+            raise error
+
+    def json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The decoded JSON of a successful call; MalformedResponseError if the body is not JSON."""
+        response = self.request(method, url, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            content_type = response.headers.get("Content-Type", "no content type")
+            preview = response.text[:60].replace("\n", " ")
+            raise MalformedResponseError(
+                f"Dotdigital answered {method} {urlsplit(url).path} with something that is not JSON "
+                f"(HTTP {response.status_code}, {content_type}): {preview!r}",
+                status=response.status_code,
+            ) from exc

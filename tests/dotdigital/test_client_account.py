@@ -1,0 +1,109 @@
+"""The client's account-info call, region switch, allow-list and authentication errors, against the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from dotdigital.client import AccountInfo, DotdigitalClient, check_host_allowed
+from dotdigital.exceptions import AuthenticationError, HostNotAllowedError
+
+
+def test_account_info_reads_the_properties(sandbox):
+    client = sandbox.client()
+    info = client.account_info()
+    assert isinstance(info, AccountInfo)
+    assert info.id == sandbox.app.config.account_id
+    assert info.name == "Sandbox Account"
+    assert info.main_email.endswith("@example.com")
+    assert info.api_endpoint == sandbox.url
+    assert info.properties["APILocale"] == "en-GB"
+    assert client.call_count == 1
+
+
+def test_trailing_slash_endpoint_is_normalised(make_sandbox):
+    sb = make_sandbox(seed=3, contacts=10, endpoint_trailing_slash=True)
+    client = sb.client()
+    assert client.account_info().api_endpoint == sb.url
+    assert client.get_address_book(1001)["id"] == 1001
+
+
+def test_region_switch_sends_later_calls_to_the_reported_endpoint(make_sandbox):
+    region = make_sandbox(seed=5, contacts=30)
+    discovery = make_sandbox(seed=5, contacts=30, api_endpoint=region.url)
+    client = DotdigitalClient(discovery.username, discovery.password, api_url=discovery.url, backoff_factor=0.01)
+    assert client.api_endpoint == region.url  # discovered on first use
+    pages = list(client.contacts())
+    assert sum(len(p) for p in pages) == 30
+    assert [path for _m, path, _h in discovery.app.requests] == ["/v2/account-info"]
+    assert [path for _m, path, _h in region.app.requests] == ["/v2/contacts"]
+    assert client.call_count == 2
+
+
+def test_foreign_endpoint_is_refused_before_any_request(make_sandbox):
+    sb = make_sandbox(seed=5, contacts=5, api_endpoint="https://evil.example.net")
+    client = sb.client()
+    with pytest.raises(HostNotAllowedError) as caught:
+        client.account_info()
+    assert "evil.example.net" in str(caught.value)
+    assert client.call_count == 1  # only the account-info call; nothing went to the foreign host
+    with pytest.raises(HostNotAllowedError):
+        DotdigitalClient("u", "p", api_url=sb.url, api_endpoint="http://r1-api.dotdigital.com")
+
+
+def test_wrong_password_is_an_authentication_error_with_dotdigital_message(sandbox):
+    client = DotdigitalClient(sandbox.username, "wrong-password", api_url=sandbox.url)
+    with pytest.raises(AuthenticationError) as caught:
+        client.account_info()
+    assert caught.value.status == 401
+    assert caught.value.message == "Authorization has been denied for this request."
+    assert client.call_count == 1  # no retry on 401
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://r1-api.dotdigital.com",
+        "https://r3-api.dotdigital.com/",
+        "https://r1-api.dotmailer.com",
+        "https://api-stg.dotmailer.com/v2",
+    ],
+)
+def test_allowed_hosts(url):
+    assert check_host_allowed(url) is None
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8025", "http://127.5.5.5", "http://localhost:9000", "http://[::1]:80"]
+)
+def test_plain_http_is_allowed_on_a_configured_loopback_host(url):
+    with pytest.raises(HostNotAllowedError):
+        check_host_allowed(url)  # loopback is not allow-listed by itself...
+    check_host_allowed(url, extra_hosts=[url])  # ...but once configured, plain HTTP is fine there
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("https://evil.com", "evil.com"),
+        ("https://dotdigital.com.evil.com", "dotdigital.com.evil.com"),
+        ("https://evildotdigital.com", "evildotdigital.com"),
+        ("http://r1-api.dotdigital.com", "r1-api.dotdigital.com"),
+        ("https://10.0.0.1", "10.0.0.1"),
+        ("http://api.example.org", "api.example.org"),
+        ("ftp://r1-api.dotdigital.com", "ftp://"),
+    ],
+)
+def test_refused_hosts_are_named(url, named):
+    with pytest.raises(HostNotAllowedError) as caught:
+        check_host_allowed(url)
+    assert named in str(caught.value)
+
+
+def test_configured_api_host_and_extra_hosts_are_allowed(settings):
+    with pytest.raises(HostNotAllowedError):
+        check_host_allowed("https://api.example.org")
+    check_host_allowed("https://api.example.org", extra_hosts=["api.example.org"])
+    settings.DOTDIGITAL_API_URL = "https://api.example.org"
+    check_host_allowed("https://api.example.org/v2")
+    with pytest.raises(HostNotAllowedError, match="HTTPS"):
+        check_host_allowed("http://api.example.org/v2")  # configured, but not loopback: HTTPS only
