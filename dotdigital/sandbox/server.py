@@ -35,7 +35,9 @@ class RunningSandbox:
         self.server = make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
         self.host = host
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"sandbox:{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox:{self.port}", daemon=True
+        )
         self.thread.start()
 
     @property
