@@ -96,8 +96,8 @@ class IntegrationForm(forms.ModelForm):
         self.pending_secrets = dict(pending_secrets or {})
         editing = bool(self.instance.pk)
         stored = self.instance.secret_names() if editing else set()
-        if not editing and user is not None:
-            self.initial.setdefault("default_owner", user.pk)
+        if not editing and user is not None and not self.initial.get("default_owner"):
+            self.initial["default_owner"] = user.pk
         # Only active users are offered; an inactive current owner is still listed so the form shows it.
         owner_choices = [("", "---------")]
         current_owner_id = self.initial.get("default_owner") if not editing else self.instance.default_owner_id

@@ -1,0 +1,77 @@
+"""Writes through the services: the change log records who, when and which fields, never a secret's value."""
+
+import pytest
+
+from integrations import services
+from integrations.models import Integration, IntegrationChange
+from tests.integrations.conftest import GOOD_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_records_who_and_which_fields(make_integration, administrator):
+    integration = make_integration(discovered_settings={"account": "Fake Ltd"})
+    assert integration.enabled is True
+    assert integration.created_by == administrator
+    assert integration.settings == {"endpoint": "https://fake.example.com/", "account": "Fake Ltd"}
+    change = integration.changes.get()
+    assert change.action == IntegrationChange.Action.CREATED
+    assert change.user == administrator
+    assert change.fields == ["Type", "Name", "Default Owner", "Endpoint", "Token"]
+
+
+def test_update_logs_field_labels_and_never_values(make_integration, make_user):
+    integration = make_integration()
+    editor = make_user("Administrator", username="editor")
+    new_token = "another-token-5678"
+    changed = services.update_integration(
+        integration,
+        user=editor,
+        name="Renamed",
+        settings={"endpoint": "https://fake.example.com/"},
+        secrets={"token": new_token},
+    )
+    assert changed == ["Name", "Token"]
+    integration.refresh_from_db()
+    assert integration.name == "Renamed"
+    assert integration.updated_by == editor
+    assert integration.get_secrets() == {"token": new_token}
+    change = integration.changes.filter(action=IntegrationChange.Action.UPDATED).get()
+    assert change.user == editor
+    assert change.fields == ["Name", "Token"]
+    for row in IntegrationChange.objects.values_list("fields", "note"):
+        assert new_token not in str(row) and GOOD_TOKEN not in str(row)
+
+
+def test_a_blank_secret_keeps_the_stored_one_and_no_change_writes_nothing(make_integration, administrator):
+    integration = make_integration()
+    changed = services.update_integration(
+        integration, user=administrator, settings={"endpoint": "https://fake.example.com/"}, secrets={"token": ""}
+    )
+    assert changed == []
+    assert Integration.objects.get(pk=integration.pk).get_secrets() == {"token": GOOD_TOKEN}
+    assert integration.changes.count() == 1
+
+
+def test_activate_and_deactivate_are_logged_once(make_integration, administrator):
+    integration = make_integration()
+    assert services.set_enabled(integration, False, user=administrator) is True
+    assert services.set_enabled(integration, False, user=administrator) is False
+    assert Integration.objects.active().count() == 0
+    assert services.set_enabled(integration, True, user=administrator) is True
+    actions = list(integration.changes.order_by("id").values_list("action", flat=True))
+    assert actions == ["created", "deactivated", "activated"]
+
+
+def test_rotation_counts_every_stored_secret(make_integration):
+    make_integration("one")
+    make_integration("two")
+    make_integration("three", secrets={})
+    assert services.rotate_encryption_key() == 2
+
+
+def test_unknown_type_is_refused(administrator):
+    with pytest.raises(ValueError, match="Unknown integration type"):
+        services.create_integration(
+            type_key="nope", name="x", default_owner=administrator, settings={}, secrets={}, user=administrator
+        )
