@@ -20,6 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+demo: export DOTDIGITAL_API_URL = http://127.0.0.1:8025
 demo: install
 	@mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
@@ -27,6 +28,9 @@ demo: install
 	@echo "Marketing Back-office demo: http://127.0.0.1:8000/"
 	@DEBUG=1 $(BIN)/python manage.py create_demo_users
 	@echo "Health: http://127.0.0.1:8000/health/   Stop everything with Ctrl-C."
+	@echo ""
+	@echo "Dotdigital sandbox API: $$DOTDIGITAL_API_URL  (Username and Password for the integration form):"
+	@DEBUG=1 $(BIN)/python manage.py dotdigital_sandbox --seed 1 --print-credentials
 	@echo ""
 	DEBUG=1 PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.demo start
 

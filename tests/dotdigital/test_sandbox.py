@@ -13,7 +13,7 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dotdigital.sandbox import SandboxApp, SandboxConfig, credentials_for_seed
+from dotdigital.sandbox import SandboxApp, SandboxConfig, credentials_for_seed, oauth_client_for_seed
 from dotdigital.sandbox.seeded import Progression, View
 
 
@@ -199,10 +199,14 @@ def test_print_credentials_is_deterministic():
     out = io.StringIO()
     call_command("dotdigital_sandbox", "--seed", "9", "--print-credentials", stdout=out)
     username, password = credentials_for_seed(9)
+    client_id, client_secret = oauth_client_for_seed(9)
     assert out.getvalue().splitlines() == [
         f"Dotdigital sandbox API user: {username}",
         f"Dotdigital sandbox password: {password}",
+        f"Dotdigital sandbox OAuth Client ID: {client_id}",
+        f"Dotdigital sandbox OAuth Client Secret key: {client_secret}",
     ]
+    assert SandboxApp(SandboxConfig(seed=9)).config.oauth_client_id == client_id
     assert len(password) >= 8 and any(not ch.isalnum() for ch in password)
 
 

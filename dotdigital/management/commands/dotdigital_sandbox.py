@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dotdigital.sandbox import Faults, SandboxApp, SandboxConfig, credentials_for_seed, serve_forever
+from dotdigital.sandbox import (
+    Faults,
+    SandboxApp,
+    SandboxConfig,
+    credentials_for_seed,
+    oauth_client_for_seed,
+    serve_forever,
+)
 
 
 class Command(BaseCommand):
@@ -30,7 +37,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["print_credentials"]:
             username, password = credentials_for_seed(options["seed"])
-            self.stdout.write(f"Dotdigital sandbox API user: {username}\nDotdigital sandbox password: {password}")
+            client_id, client_secret = oauth_client_for_seed(options["seed"])
+            self.stdout.write(
+                f"Dotdigital sandbox API user: {username}\n"
+                f"Dotdigital sandbox password: {password}\n"
+                f"Dotdigital sandbox OAuth Client ID: {client_id}\n"
+                f"Dotdigital sandbox OAuth Client Secret key: {client_secret}"
+            )
             return
         config = SandboxConfig(
             seed=options["seed"],
