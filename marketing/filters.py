@@ -33,7 +33,8 @@ def contact_search(term: str, prefix: str = "") -> Q:
     )
 
 
-def owners() -> QuerySet:
+def owners(request=None) -> QuerySet:
+    """The users who can own records: the active ones (django-filter calls this with the request)."""
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 

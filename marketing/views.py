@@ -59,7 +59,7 @@ class ObjectPageMixin:
         return [a for a in self.get_object_actions() if not a["permission"] or user.has_perm(a["permission"])]
 
 
-class ConfirmView(BackofficeMixin, ObjectPageMixin, DetailView):
+class ConfirmView(ObjectPageMixin, BackofficeMixin, DetailView):
     """A confirmation page for a destructive action: says what will be lost, then acts on POST."""
 
     template_name = "marketing/confirm.html"
@@ -120,10 +120,18 @@ class SaveFormMixin(SaveActionsMixin):
         return HttpResponseRedirect(self.get_success_url())
 
 
+class MarketingGridView(GridView):
+    """GridView paginated by django-tables2 only: MultipleObjectMixin's own pagination (on by `paginate_by`) would
+    run the page query a second time, with a COUNT(*) for the standard paginator."""
+
+    def get_paginate_by(self, queryset):
+        return None
+
+
 # Contacts ------------------------------------------------------------------------------------------------------------
 
 
-class ContactListView(GridView):
+class ContactListView(MarketingGridView):
     permission_required = "marketing.view_contact"
     title = "Contacts"
     breadcrumbs = (MARKETING,)
@@ -149,7 +157,7 @@ class ContactListView(GridView):
         return None
 
 
-class ContactDetailView(BackofficeMixin, ObjectPageMixin, DetailView):
+class ContactDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
     permission_required = "marketing.view_contact"
     queryset = Contact.objects.select_related("owner")
     template_name = "marketing/contact_detail.html"
@@ -260,7 +268,7 @@ def attach_member_counts(records: list[MarketingList]) -> None:
         record.counts["members"] = record.counts[MemberStatus.SUBSCRIBED] + record.counts[MemberStatus.UNSUBSCRIBED]
 
 
-class MarketingListListView(GridView):
+class MarketingListListView(MarketingGridView):
     permission_required = "marketing.view_marketinglist"
     title = "Marketing Lists"
     breadcrumbs = (MARKETING,)
@@ -290,7 +298,7 @@ class MarketingListListView(GridView):
         return table
 
 
-class MarketingListDetailView(GridView):
+class MarketingListDetailView(MarketingGridView):
     """The list's page: its details, member counts, integration panels, and the member grid."""
 
     permission_required = "marketing.view_marketinglist"
@@ -569,7 +577,7 @@ class RemoveMemberView(ListMemberMixin, ConfirmView):
 # Email campaigns -----------------------------------------------------------------------------------------------------
 
 
-class EmailCampaignListView(GridView):
+class EmailCampaignListView(MarketingGridView):
     permission_required = "marketing.view_emailcampaign"
     title = "Email Campaigns"
     breadcrumbs = (MARKETING,)
@@ -604,7 +612,7 @@ def statistic_tiles(statistics: EmailCampaignStatistics) -> list[dict]:
     return tiles
 
 
-class EmailCampaignDetailView(BackofficeMixin, ObjectPageMixin, DetailView):
+class EmailCampaignDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
     permission_required = "marketing.view_emailcampaign"
     queryset = EmailCampaign.objects.select_related("owner", "statistics", "marketing_list")
     template_name = "marketing/campaign_detail.html"

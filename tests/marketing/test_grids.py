@@ -1,0 +1,127 @@
+"""The grids: constant queries per page, no COUNT(*) on the contacts grid, search, filters, sorting, paging."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from marketing import services, sources
+from marketing.models import Contact
+from marketing.paging import KeysFirstQuerySet
+
+from .conftest import ContactFactory, EmailCampaignFactory, MarketingListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def emails_in(response) -> list[str]:
+    return re.findall(r'href="mailto:([^"]+)"', response.content.decode())
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_contacts_grid_queries_do_not_grow(client, marketer, django_assert_max_num_queries, rows):
+    ContactFactory.create_batch(rows)
+    client.force_login(marketer)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("marketing:contact_list"), {"per_page": 50})
+    assert len(emails_in(response)) == min(rows, 50)
+
+
+def test_contacts_grid_never_counts(client, marketer):
+    ContactFactory.create_batch(30)
+    client.force_login(marketer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("marketing:contact_list"), {"page": 2})
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper() and "marketing_contact" in q["sql"]]
+    assert len(emails_in(response)) == 5
+    assert "Showing 26–30" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_lists_and_campaigns_grids_queries_do_not_grow(client, marketer, django_assert_max_num_queries, rows):
+    for i in range(rows):
+        marketing_list = MarketingListFactory()
+        services.add_contacts_to_list(marketing_list, [ContactFactory().pk])
+        campaign = EmailCampaignFactory()
+        services.record_campaign_statistics(campaign.pk, sent=10, delivered=10, unique_opens=i % 10)
+    client.force_login(marketer)
+    with django_assert_max_num_queries(12):
+        lists = client.get(reverse("marketing:list_list"), {"per_page": 50})
+    with django_assert_max_num_queries(12):
+        campaigns = client.get(reverse("marketing:campaign_list"), {"per_page": 50})
+    assert lists.content.decode().count('href="/marketing/lists/') >= rows
+    assert campaigns.content.decode().count("Spring sale") == rows
+
+
+@pytest.mark.parametrize("members", [2, 60])
+def test_list_page_queries_do_not_grow(client, marketer, django_assert_max_num_queries, members):
+    marketing_list = MarketingListFactory()
+    services.add_contacts_to_list(marketing_list, [c.pk for c in ContactFactory.create_batch(members)])
+    client.force_login(marketer)
+    with django_assert_max_num_queries(12):
+        response = client.get(marketing_list.get_absolute_url(), {"per_page": 50})
+    assert response.content.decode().count("data-member=") == min(members, 50)
+    assert f'data-count="members">{members}<' in response.content.decode()
+
+
+def test_contacts_search_by_name_and_email(client, marketer):
+    ContactFactory(first_name="Nora", last_name="Silva", email="nora@example.com")
+    ContactFactory(first_name="Ann", last_name="Norton", email="ann@example.com")
+    ContactFactory(first_name="Zed", last_name="Berg", email="zed@nowhere.example")
+    client.force_login(marketer)
+    url = reverse("marketing:contact_list")
+    assert set(emails_in(client.get(url, {"q": "nor"}))) == {"nora@example.com", "ann@example.com"}
+    assert emails_in(client.get(url, {"q": "nora silva"})) == ["nora@example.com"]
+    assert emails_in(client.get(url, {"q": "silva nora"})) == ["nora@example.com"]
+    assert emails_in(client.get(url, {"q": "ZED@"})) == ["zed@nowhere.example"]
+    response = client.get(url, {"q": "nobody"})
+    assert "Nothing matches these filters." in response.content.decode()
+
+
+def test_contacts_filters_by_owner_and_source(client, marketer, make_user):
+    other = make_user(None, username="other")
+    ContactFactory(owner=other, email="mine@example.com", source="acme")
+    ContactFactory(owner=marketer, email="theirs@example.com")
+    sources.register_source("acme", "Acme Mail")
+    try:
+        client.force_login(marketer)
+        url = reverse("marketing:contact_list")
+        assert emails_in(client.get(url, {"owner": other.pk})) == ["mine@example.com"]
+        response = client.get(url, {"source": "acme"})
+        assert emails_in(response) == ["mine@example.com"]
+        assert "Acme Mail" in response.content.decode()
+    finally:
+        sources.unregister_source("acme")
+
+
+def test_contacts_sorting(client, marketer):
+    ContactFactory(first_name="A", last_name="Zulu", email="b@example.com")
+    ContactFactory(first_name="B", last_name="Alpha", email="c@example.com")
+    ContactFactory(first_name="C", last_name="Mike", email="a@example.com")
+    client.force_login(marketer)
+    url = reverse("marketing:contact_list")
+    assert emails_in(client.get(url)) == ["c@example.com", "a@example.com", "b@example.com"]
+    assert emails_in(client.get(url, {"sort": "-name"})) == ["b@example.com", "a@example.com", "c@example.com"]
+    assert emails_in(client.get(url, {"sort": "email"})) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert emails_in(client.get(url, {"sort": "-created_at"}))[0] == "a@example.com"
+
+
+def test_empty_state_offers_to_create(client, marketer, operator):
+    client.force_login(marketer)
+    page = client.get(reverse("marketing:contact_list")).content.decode()
+    assert "No contacts yet." in page and reverse("marketing:contact_create") in page
+    client.force_login(operator)
+    page = client.get(reverse("marketing:contact_list")).content.decode()
+    assert "No contacts yet." in page and reverse("marketing:contact_create") not in page
+
+
+def test_keys_first_queryset_pages_in_order():
+    contacts = [ContactFactory(last_name=f"N{i:02d}") for i in range(12)]
+    queryset = KeysFirstQuerySet(Contact).select_related("owner").order_by("-last_name")
+    page = queryset[3:6]
+    assert [c.last_name for c in page] == ["N08", "N07", "N06"]
+    assert page[0].owner == contacts[8].owner  # joins come along
+    assert queryset[100:110] == []
+    assert queryset.count() == 12 and queryset[0].last_name == "N11"

@@ -1,0 +1,78 @@
+"""The hook integrations use to show themselves on the contact, list and campaign pages."""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from marketing.models import Contact, EmailCampaign, MarketingList
+from marketing.panels import panels_for, register_panel, unregister_panel
+
+from .conftest import ContactFactory, EmailCampaignFactory, MarketingListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def panels():
+    registered = []
+
+    def register(model, key, render, order=100):
+        registered.append((model, key))
+        return register_panel(model, key, render, order)
+
+    yield register
+    for model, key in registered:
+        unregister_panel(model, key)
+
+
+def test_every_view_page_renders_its_panels(client, marketer, panels):
+    def status(request, obj):
+        return format_html('<section class="card"><div class="card-body">Platform status of {}</div></section>', obj)
+
+    panels(Contact, "acme", status)
+    panels(MarketingList, "acme", status)
+    panels(EmailCampaign, "acme", status)
+    contact, marketing_list, campaign = (
+        ContactFactory(email="p@example.com"),
+        MarketingListFactory(name="VIP"),
+        EmailCampaignFactory(name="Promo"),
+    )
+    client.force_login(marketer)
+    for obj, url in (
+        (contact, reverse("marketing:contact_detail", args=[contact.pk])),
+        (marketing_list, reverse("marketing:list_detail", args=[marketing_list.pk])),
+        (campaign, reverse("marketing:campaign_detail", args=[campaign.pk])),
+    ):
+        page = client.get(url).content.decode()
+        assert f"Platform status of {obj}" in page, url
+
+
+def test_panels_in_order_and_none_shows_nothing(client, marketer, panels):
+    panels(Contact, "second", lambda request, obj: "<p>second panel</p>", order=20)
+    panels(Contact, "first", lambda request, obj: "<p>first panel</p>", order=10)
+    panels(Contact, "silent", lambda request, obj: None)
+    assert [p.key for p in panels_for(Contact)] == ["first", "second", "silent"]
+    contact = ContactFactory()
+    client.force_login(marketer)
+    page = client.get(reverse("marketing:contact_detail", args=[contact.pk])).content.decode()
+    assert page.index("first panel") < page.index("second panel")
+    assert page.count('data-testid="integration-panel"') == 2
+
+
+def test_a_failing_panel_is_left_out(client, marketer, panels, caplog):
+    def broken(request, obj):
+        raise RuntimeError("platform down")
+
+    panels(MarketingList, "broken", broken)
+    marketing_list = MarketingListFactory()
+    client.force_login(marketer)
+    response = client.get(reverse("marketing:list_detail", args=[marketing_list.pk]))
+    assert response.status_code == 200
+    assert "Panel 'broken' for MarketingList" in caplog.text
+
+
+def test_panel_gets_the_request(client, marketer, panels):
+    panels(Contact, "who", lambda request, obj: format_html("<p>seen by {}</p>", request.user.username))
+    contact = ContactFactory()
+    client.force_login(marketer)
+    assert "seen by marketer1" in client.get(reverse("marketing:contact_detail", args=[contact.pk])).content.decode()
