@@ -35,3 +35,25 @@ def test_wrong_password_shows_the_error(page, screenshot, make_user):
     page.click("button[type=submit]")
     assert "Please enter a correct username and password" in page.locator(".alert-danger").inner_text()
     screenshot(page, "shell-login-error")
+
+
+def test_the_menu_collapses_on_a_tablet(page, screenshot, make_user):
+    make_user(roles.ADMINISTRATOR, username="admin1")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    log_in(page, "admin1")
+    toggler = page.locator("button.navbar-toggler")
+    assert toggler.is_visible()
+    assert not page.locator("[data-testid=user-menu]").is_visible()
+    toggler.click()
+    page.locator("[data-testid=user-menu]").wait_for(state="visible")
+    screenshot(page, "shell-tablet-menu")
+
+
+def test_missing_page_has_the_shell_look(page, screenshot, make_user):
+    make_user(roles.MARKETING_MANAGER, username="marketer1")
+    log_in(page, "marketer1")
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+    assert "This page does not exist." in page.content()
+    assert page.locator("[data-testid=user-menu]").is_visible()
+    screenshot(page, "shell-404")
