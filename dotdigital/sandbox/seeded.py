@@ -27,6 +27,14 @@ def mix(*values: int) -> int:
     return x
 
 
+def seeded_hash(key: int, i: int) -> int:
+    """The 64-bit hash of record i under `key`: one splitmix64 step, the hot path of every page."""
+    x = (key + i * 0x9E3779B97F4A7C15) & MASK64
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & MASK64
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EB & MASK64
+    return x ^ (x >> 31)
+
+
 @dataclass(frozen=True)
 class Progression:
     """The ids i with lo <= i <= hi and i % modulus in residues (sorted)."""

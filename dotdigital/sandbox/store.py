@@ -6,6 +6,7 @@ changed, added or deleted after start-up are held in memory.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dotdigital.sandbox.config import SandboxConfig
-from dotdigital.sandbox.seeded import Progression, View, mix
+from dotdigital.sandbox.seeded import Progression, View, mix, seeded_hash
 
 ANCHOR = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)  # seeded history ends here; changes made at run time are "now"
 FIRST_NAMES = [
@@ -146,6 +147,11 @@ DEFAULT_FIELDS = (
     ("POSTCODE", "String"),
     ("LASTSUBSCRIBED", "Date"),
 )
+DEFAULT_FIELD_KEYS = frozenset(name for name, _type in DEFAULT_FIELDS)
+LOWER_NAMES = {name: name.lower() for name in (*FIRST_NAMES, *LAST_NAMES)}
+GENDERS = ("Female", "Male", None)
+POSTCODE_AREAS = "ABCDEFGHKLMNPRSTW"
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 RESERVED_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"})
 BOOK_ID_BASE = 1000
 CAMPAIGN_ID_BASE = 2000
@@ -210,6 +216,13 @@ class Store:
         self.n = n
         self.interval = max(1, min(600, int(730 * 86400 / max(n, 1))))
         self.start = ANCHOR - timedelta(seconds=self.interval * (n + 1))
+        self.start_epoch = int(self.start.timestamp())
+        self.contact_key = mix(config.seed, 1)
+        self.modified_key = mix(config.seed, 3)
+        self._days: dict[int, str] = {}
+        self._clock: dict[int, str] = {}
+        self._extra_fields_json = ""
+        self._extra_fields_version = -1
         self.changed: dict[int, ContactState] = {}
         self.deleted: set[int] = set()
         self.email_index: dict[str, int] = {}  # emails of changed/added contacts
@@ -246,11 +259,15 @@ class Store:
 
     # -- seeded contacts ---------------------------------------------------------------------------------------
 
+    def created_epoch(self, i: int) -> int:
+        return self.start_epoch + self.interval * i
+
     def created_of(self, i: int) -> datetime:
-        return self.start + timedelta(seconds=self.interval * i)
+        return datetime.fromtimestamp(self.created_epoch(i), tz=UTC)
 
     def modified_of(self, i: int) -> datetime:
-        return self.start + timedelta(seconds=self.interval * i + mix(self.config.seed, 3, i) % self.interval)
+        jitter = seeded_hash(self.modified_key, i) % self.interval  # < interval, so dates still grow with the id
+        return datetime.fromtimestamp(self.created_epoch(i) + jitter, tz=UTC)
 
     def first_seeded_since(self, moment: datetime, modified: bool = True) -> int:
         """The smallest seeded id whose modified (or created) date is >= moment (dates grow with the id)."""
@@ -264,43 +281,93 @@ class Store:
                 lo = mid + 1
         return lo
 
+    def iso_epoch(self, epoch: int) -> str:
+        day, rest = divmod(epoch, 86400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = self._days[day] = datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d")
+        clock = self._clock.get(rest)  # at most 86,400 entries: bounded
+        if clock is None:
+            clock = self._clock[rest] = f"T{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}.000Z"
+        return prefix + clock
+
     def seeded_status(self, i: int) -> str:
         residue = i % SUPPRESSION_MODULUS
         if residue in UNSUBSCRIBED_RESIDUES:
             return "Unsubscribed"
         return OTHER_SUPPRESSIONS.get(residue, "Subscribed")
 
-    def seeded_names(self, i: int) -> tuple[str, str, int]:
-        h = mix(self.config.seed, 1, i)
-        return FIRST_NAMES[h % 50], LAST_NAMES[(h >> 8) % 50], h
+    def seeded_parts(self, i: int) -> tuple[str, str, str, str, str, str | None, str]:
+        """(first, last, email, optInType, emailType, gender, postcode) of seeded contact i."""
+        h = seeded_hash(self.contact_key, i)
+        first, last = FIRST_NAMES[h % 50], LAST_NAMES[(h >> 8) % 50]
+        return (
+            first,
+            last,
+            f"{LOWER_NAMES[first]}.{LOWER_NAMES[last]}.{i}@{DOMAINS[(h >> 16) % 3]}",
+            OPT_IN_TYPES[(h >> 20) % 6],
+            "PlainText" if (h >> 24) % 5 == 0 else "Html",
+            GENDERS[(h >> 28) % 3],
+            f"{POSTCODE_AREAS[(h >> 32) % 17]}{(h >> 36) % 20 + 1} {(h >> 42) % 10}"
+            f"{POSTCODE_LETTERS[(h >> 46) % 20]}{POSTCODE_LETTERS[(h >> 52) % 20]}",
+        )
 
     def seeded_email(self, i: int) -> str:
-        first, last, h = self.seeded_names(i)
-        return f"{first}.{last}.{i}@{DOMAINS[(h >> 16) % 3]}".lower()
+        return self.seeded_parts(i)[2]
 
     def seeded_state(self, i: int) -> ContactState:
-        first, last, h = self.seeded_names(i)
+        first, last, email, opt_in, email_type, gender, postcode = self.seeded_parts(i)
         status = self.seeded_status(i)
         modified = self.modified_of(i)
         return ContactState(
             id=i,
-            email=f"{first}.{last}.{i}@{DOMAINS[(h >> 16) % 3]}".lower(),
-            opt_in_type=OPT_IN_TYPES[(h >> 20) % 6],
-            email_type="PlainText" if (h >> 24) % 5 == 0 else "Html",
+            email=email,
+            opt_in_type=opt_in,
+            email_type=email_type,
             status=status,
             fields={
                 "FIRSTNAME": first,
                 "LASTNAME": last,
                 "FULLNAME": f"{first} {last}",
-                "GENDER": ("Female", "Male", None)[(h >> 28) % 3],
-                "POSTCODE": f"{'ABCDEFGHKLMNPRSTW'[(h >> 32) % 17]}{(h >> 36) % 20 + 1} {(h >> 42) % 10}"
-                f"{'ABDEFGHJLNPQRSTUWXYZ'[(h >> 46) % 20]}{'ABDEFGHJLNPQRSTUWXYZ'[(h >> 52) % 20]}",
-                "LASTSUBSCRIBED": iso(self.created_of(i)),
+                "GENDER": gender,
+                "POSTCODE": postcode,
+                "LASTSUBSCRIBED": self.iso_epoch(self.created_epoch(i)),
             },
             created=self.created_of(i),
             modified=modified,
             removed=modified if status not in SUBSCRIBED_LIKE else None,
         )
+
+    def seeded_json(self, i: int, full: bool) -> str:
+        """Seeded contact i as JSON text, written directly: every value comes from fixed, JSON-safe lists."""
+        first, last, email, opt_in, email_type, gender, postcode = self.seeded_parts(i)
+        if full:
+            if self._extra_fields_version != self.version:
+                self._extra_fields_json = "".join(
+                    "," + json.dumps({"key": f.name, "value": f.default}, separators=(",", ":"))
+                    for key, f in self.fields.items()
+                    if key not in DEFAULT_FIELD_KEYS
+                )
+                self._extra_fields_version = self.version
+            gender_json = "null" if gender is None else f'"{gender}"'
+            data = (
+                f'[{{"key":"FIRSTNAME","value":"{first}"}},{{"key":"LASTNAME","value":"{last}"}},'
+                f'{{"key":"FULLNAME","value":"{first} {last}"}},{{"key":"GENDER","value":{gender_json}}},'
+                f'{{"key":"POSTCODE","value":"{postcode}"}},'
+                f'{{"key":"LASTSUBSCRIBED","value":"{self.iso_epoch(self.created_epoch(i))}"}}'
+                f"{self._extra_fields_json}]"
+            )
+        else:
+            data = "null"
+        return (
+            f'{{"id":{i},"email":"{email}","optInType":"{opt_in}","emailType":"{email_type}",'
+            f'"dataFields":{data},"status":"{self.seeded_status(i)}"}}'
+        )
+
+    def contact_json(self, contact_id: int, full: bool) -> str:
+        if contact_id in self.changed or contact_id > self.n:
+            return json.dumps(self.render_contact(contact_id, full), separators=(",", ":"), ensure_ascii=False)
+        return self.seeded_json(contact_id, full)
 
     def contact(self, contact_id: int) -> ContactState | None:
         """The current state of a contact, or None if it does not exist."""

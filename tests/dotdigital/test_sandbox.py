@@ -218,3 +218,18 @@ def test_sandbox_change_command(make_sandbox):
     assert len(sb.store.all_contacts()) == 103
     with pytest.raises(CommandError):
         call_command("sandbox_change", "--url", sb.url, "--seed", "2", "--add", "1", stdout=io.StringIO())
+
+
+def test_fast_json_of_seeded_contacts_equals_the_general_rendering():
+    import json
+
+    from dotdigital.sandbox.store import DataField
+
+    app = SandboxApp(SandboxConfig(seed=3, contacts=5000))
+    store = app.store
+    store.fields["SCORE"] = DataField("Score", "Numeric", "Public", 5)
+    store.touch()
+    for i in (1, 2, 7, 19, 63, 88, 999, 4321, 5000):
+        for full in (True, False):
+            assert json.loads(store.seeded_json(i, full)) == store.render_contact(i, full)
+    assert json.loads(store.seeded_json(10, True))["dataFields"][-1] == {"key": "Score", "value": 5}
