@@ -45,6 +45,16 @@ class TypeSettingsForm(forms.Form):
                 field.required = False
                 field.help_text = f"{field.help_text} {keep}".strip()
 
+    def keep_pending(self, names: Iterable[str]) -> None:
+        """After a failed connection check: these secrets were typed and are kept, so blank now means "use them"."""
+        for name in names:
+            if name in self.secret_fields and name not in self.pending_secrets:
+                self.pending_secrets.add(name)
+                field = self.fields[name]
+                field.required = False
+                field.help_text = f"{field.help_text} {KEEP_TYPED}".strip()
+                self._bound_fields_cache.pop(name, None)  # a BoundField copies the help text when it is made
+
     @property
     def editing(self) -> bool:
         """True on an existing integration's edit form."""

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 
+from .forms import user_label
 from .models import Integration
 
 
@@ -38,3 +39,6 @@ class IntegrationTable(tables.Table):
         order_by = ("name",)
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "integrations-grid"}
         row_attrs = {"data-integration": lambda record: record.name}
+
+    def render_default_owner(self, value) -> str:
+        return user_label(value)

@@ -171,6 +171,7 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
         if action != "save_anyway":
             result = services.check_connection(integration_type.key, form.connection_values())
             if not result.ok:
+                form.settings_form.keep_pending(form.typed_secrets())
                 context.update(
                     save_failure=result,
                     then=action,

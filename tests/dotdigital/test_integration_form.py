@@ -121,6 +121,7 @@ def test_save_with_a_wrong_password_is_refused_with_the_reason_and_save_anyway(
     body = response.content.decode()
     assert "Authorization has been denied for this request." in body and "Save anyway" in body
     assert "wrong-password-1" not in body and CLIENT_SECRET not in body
+    assert body.count("Leave blank to use the value you typed before.") == 2
     assert not Integration.objects.exists()
     anyway = admin_client.post(
         CREATE_URL,
