@@ -118,6 +118,7 @@ class SandboxApp:
     # -- WSGI ----------------------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
         request = Request(environ)
         try:
             response = self.handle(request)
@@ -131,6 +132,7 @@ class SandboxApp:
             response = json_response({"message": "An error has occurred."}, 500)
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body)))]
         headers.extend(response.headers)
+        headers.append(("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}"))
         start_response(f"{response.status} {REASONS.get(response.status, 'Status')}", headers)
         return [response.body]
 
