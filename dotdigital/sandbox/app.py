@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dotdigital.sandbox import admin, api, imports, oauth
+from dotdigital.sandbox import admin, api, campaigns, data_fields, imports, oauth
 from dotdigital.sandbox.config import SandboxConfig
 from dotdigital.sandbox.http import ApiError, Request, Response, json_response
 from dotdigital.sandbox.store import Store
@@ -75,18 +75,18 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v2/contacts/deletion/" + SEGMENT.format("deletion_id"), api.deletion_status),
     ("GET", "/v2/contacts/(?P<kind>modified|created|unsubscribed|suppressed)-since/(?P<date>[^/]+)", api.since),
     ("GET", "/v2/contacts/" + SEGMENT.format("identifier"), api.get_contact),
-    ("GET", "/v2/campaigns", api.list_campaigns),
-    ("GET", "/v2/campaigns/" + ID.format("campaign_id"), api.get_campaign),
-    ("GET", "/v2/campaigns/" + ID.format("campaign_id") + "/summary", api.campaign_summary),
-    ("GET", "/v2/campaigns/" + ID.format("campaign_id") + "/activities", api.campaign_activities),
+    ("GET", "/v2/campaigns", campaigns.list_campaigns),
+    ("GET", "/v2/campaigns/" + ID.format("campaign_id"), campaigns.get_campaign),
+    ("GET", "/v2/campaigns/" + ID.format("campaign_id") + "/summary", campaigns.campaign_summary),
+    ("GET", "/v2/campaigns/" + ID.format("campaign_id") + "/activities", campaigns.campaign_activities),
     (
         "GET",
         "/v2/campaigns/" + ID.format("campaign_id") + "/activities/since-date/" + SEGMENT.format("date"),
-        api.campaign_activities,
+        campaigns.campaign_activities,
     ),
-    ("GET", "/v2/data-fields", api.list_data_fields),
-    ("POST", "/v2/data-fields", api.create_data_field),
-    ("DELETE", "/v2/data-fields/" + SEGMENT.format("name"), api.delete_data_field),
+    ("GET", "/v2/data-fields", data_fields.list_data_fields),
+    ("POST", "/v2/data-fields", data_fields.create_data_field),
+    ("DELETE", "/v2/data-fields/" + SEGMENT.format("name"), data_fields.delete_data_field),
     ("GET", "/oauth2/(?:authorise|authorize)\\.aspx", oauth.authorise),
     ("POST", "/oauth2/(?:authorise|authorize)\\.aspx", oauth.authorise),
     ("POST", "/oauth2/tokens\\.ashx", oauth.tokens),

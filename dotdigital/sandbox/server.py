@@ -45,6 +45,7 @@ class RunningSandbox:
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox:{self.port}", daemon=True
         )
+        self._stopped = False
         self.thread.start()
 
     @property
@@ -53,6 +54,10 @@ class RunningSandbox:
         return f"http://{host}:{self.port}"
 
     def stop(self) -> None:
+        """Stop serving; calling it again does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
