@@ -7,6 +7,8 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from .choices import CAMPAIGN_STATUS_BADGES, MEMBER_STATUS_BADGES
@@ -63,6 +65,7 @@ class ContactTable(tables.Table):
         fields = ("name", "email", "company", "owner", "source", "created_at", "actions")
         order_by = "name"
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "contacts-grid"}
+        template_name = "marketing/includes/contacts_table.html"
 
     def render_name(self, record):
         return record.full_name or "(no name)"
@@ -139,14 +142,14 @@ class MemberTable(tables.Table):
 
     def render_changed(self, record):
         if record.removed_at:
-            return format_html("Removed {}", record.removed_at.strftime("%-d %b %Y"))
+            return format_html("Removed {}", when(record.removed_at, "j M Y"))
         if record.unsubscribed_at:
             reason = (
                 format_html(' <span class="text-body-secondary">({})</span>', record.unsubscribe_reason)
                 if record.unsubscribe_reason
                 else ""
             )
-            return format_html("{}{}", record.unsubscribed_at.strftime("%-d %b %Y"), reason)
+            return format_html("{}{}", when(record.unsubscribed_at, "j M Y"), reason)
         return "—"
 
 
@@ -206,8 +209,9 @@ class EmailCampaignTable(tables.Table):
         return badge(record.source_label, "light border")
 
 
-def when(value) -> str:
-    return value.strftime("%-d %b %Y %H:%M") if value else "—"
+def when(value, fmt: str = "j M Y H:i") -> str:
+    """A timestamp in the user's time zone (the middleware activates it), or a dash."""
+    return date_format(timezone.localtime(value), fmt) if value else "—"
 
 
 class ActivityTable(tables.Table):
@@ -225,7 +229,7 @@ class ActivityTable(tables.Table):
     class Meta:
         model = EmailCampaignActivity
         fields = ("contact", "email", "opened", "clicked", "unsubscribed_at", "bounce")
-        attrs = {"class": "table table-sm table-hover align-middle mb-0", "data-testid": "activity-grid"}
+        attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "activity-grid"}
         empty_text = "No activity recorded for this campaign yet."
 
     def render_contact(self, record):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage
 from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,7 +16,7 @@ from django.views.generic.edit import CreateView, UpdateView
 from django_tables2 import RequestConfig
 
 from backoffice.forms import SaveActionsMixin
-from backoffice.generic import BackofficeMixin, GridView
+from backoffice.generic import PAGE_SIZES, BackofficeMixin, GridView
 
 from . import services
 from .choices import CAMPAIGN_STATUS_BADGES, MemberStatus
@@ -591,6 +592,16 @@ class EmailCampaignListView(MarketingGridView):
         return EmailCampaign.objects.select_related("owner", "statistics")
 
 
+def page_size(request) -> int:
+    value = request.GET.get("per_page", "")
+    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else PAGE_SIZES[1]
+
+
+def page_number(request) -> int:
+    value = request.GET.get("page", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
 def statistic_tiles(statistics: EmailCampaignStatistics) -> list[dict]:
     """The numbers of a campaign as tiles: value, label, and the rate against what it is a share of."""
     tiles = []
@@ -624,7 +635,12 @@ class EmailCampaignDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
         statistics = getattr(campaign, "statistics", None)  # None until an integration reports numbers
         activities = KeysFirstQuerySet(EmailCampaignActivity).filter(campaign=campaign).select_related("contact")
         table = ActivityTable(activities, order_by="contact")
-        RequestConfig(self.request, paginate={"paginator_class": LargeTablePaginator, "per_page": 25}).configure(table)
+        RequestConfig(self.request, paginate=False).configure(table)  # sorting from the query string
+        try:
+            table.paginate(LargeTablePaginator, per_page=page_size(self.request), page=page_number(self.request))
+        except EmptyPage:  # past the end: back to the first page
+            table.paginate(LargeTablePaginator, per_page=page_size(self.request), page=1)
+        table.page_sizes = PAGE_SIZES
         context.update(
             statistics=statistics,
             stat_tiles=statistic_tiles(statistics) if statistics else [],
