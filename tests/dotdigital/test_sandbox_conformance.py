@@ -333,3 +333,32 @@ def test_the_schema_check_rejects_what_dotdigital_would_not_send(spec, registry)
     ):
         with pytest.raises(AssertionError):
             validate(registry, contact_schema, wrong)
+
+
+JUNK_BODIES = [None, [], {}, "text", 12, True, {"name": []}, {"email": {"x": 1}}, [{"key": None}], {"dataFields": "x"}]
+WRITE_PATHS = [
+    ("POST", "/v2/address-books"),
+    ("PUT", "/v2/address-books/1001"),
+    ("POST", "/v2/address-books/1001/contacts"),
+    ("POST", "/v2/address-books/1001/contacts/delete"),
+    ("POST", "/v2/address-books/1001/contacts/import"),
+    ("POST", "/v2/contacts"),
+    ("POST", "/v2/contacts/import"),
+    ("POST", "/v2/data-fields"),
+    ("POST", "/_sandbox/change"),
+    ("POST", "/_sandbox/faults"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_PATHS)
+def test_junk_bodies_get_a_4xx_with_a_message_never_a_5xx(live, method, path):
+    refused = 0
+    for body in JUNK_BODIES:
+        response = call(live, method, path, json=body)
+        assert response.status_code < 500, (body, response.status_code, response.text)
+        if response.status_code < 400:
+            response.json()  # some junk is acceptable (e.g. [] removes no contacts): still a proper JSON answer
+            continue
+        refused += 1
+        assert isinstance(response.json()["message"], str) and response.json()["message"]
+    assert refused >= len(JUNK_BODIES) // 2
