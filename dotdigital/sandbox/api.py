@@ -45,18 +45,21 @@ def account_info(app: SandboxApp, request: Request) -> Response:
     endpoint = endpoint.rstrip("/") + ("/" if config.endpoint_trailing_slash else "")
     calls = len(app.requests)
     properties = [
+        ("AvailableEmailSendsCredits", "Int", "50000"),
+        ("AvailableSmsSendsCredits", "Int", "0"),
+        ("PremiumWalletBalance", "Decimal", "0.00"),
+        ("ListManagedUsers", "String", ""),
         ("Name", "String", config.account_name),
-        ("MainEmail", "String", f"owner-{config.account_id}@example.com"),
         ("MainMobilePhoneNumber", "String", ""),
+        ("MainEmail", "String", f"owner-{config.account_id}@example.com"),
         ("APILocale", "String", "en-GB"),
-        ("ApiCallsInLastHour", "Int32", str(calls)),
-        ("ApiCallsRemaining", "Int32", str(max(0, 2000 - calls))),
+        ("ApiCallsInLastHour", "Int", str(calls)),
+        ("ApiCallsRemaining", "Int", str(max(0, 2000 - calls))),
         ("ApiEndpoint", "String", endpoint),
-        ("AvailableEmailSendsCredits", "Int32", "50000"),
-        ("AvailableSmsSendsCredits", "Int32", "0"),
         ("CurrencyCode", "String", "GBP"),
-        ("TimeZoneIana", "String", "Europe/London"),
+        ("CampaignEmailMtaPool", "String", "Shared pool"),
         ("ShowClock", "Boolean", "False"),
+        ("TimeZoneIana", "String", "Europe/London"),
     ]
     return json_response(
         {"id": config.account_id, "properties": [{"name": n, "type": t, "value": v} for n, t, v in properties]}

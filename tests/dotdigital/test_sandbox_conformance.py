@@ -362,3 +362,57 @@ def test_junk_bodies_get_a_4xx_with_a_message_never_a_5xx(live, method, path):
         refused += 1
         assert isinstance(response.json()["message"], str) and response.json()["message"]
     assert refused >= len(JUNK_BODIES) // 2
+
+
+EXAMPLE_CASES = [
+    ("account", "GET", "/v2/account-info", "/v2/account-info"),
+    ("campaigns", "GET", "/v2/campaigns", "/v2/campaigns"),
+    ("campaigns", "GET", "/v2/campaigns/{id}", "/v2/campaigns/2001"),
+    ("campaigns", "GET", "/v2/campaigns/{id}/summary", "/v2/campaigns/2001/summary"),
+    (
+        "campaigns",
+        "GET",
+        "/v2/campaigns/{id}/activities/since-date/{date}",
+        f"/v2/campaigns/2001/activities/since-date/{DATE}",
+    ),
+    ("contacts", "GET", "/v2/contacts", "/v2/contacts"),
+    ("contacts", "GET", "/v2/contacts/{contactIdentifier}", "/v2/contacts/5"),
+    ("contacts", "GET", "/v2/contacts/modified-since/{date}", f"/v2/contacts/modified-since/{DATE}?withFullData=true"),
+    ("address-books", "GET", "/v2/address-books", "/v2/address-books"),
+    ("address-books", "GET", "/v2/address-books/{id}", "/v2/address-books/1001"),
+    ("address-books", "GET", "/v2/address-books/{id}/contacts", "/v2/address-books/1001/contacts"),
+]
+
+
+@pytest.fixture(scope="module")
+def examples(reference_dir):
+    import yaml
+
+    from tests.conftest import skip_or_fail
+
+    loaded = {}
+    for name in ("account", "campaigns", "contacts", "address-books"):
+        path = reference_dir / f"dotdigital-{name}-v2-examples.yaml"
+        if not path.is_file():
+            skip_or_fail(f"Dotdigital's example responses are not at {path}")
+        loaded[name] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _keys(value):
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    return set(value) if isinstance(value, dict) else set()
+
+
+@pytest.mark.parametrize(("book", "method", "template", "path"), EXAMPLE_CASES, ids=[c[2] for c in EXAMPLE_CASES])
+def test_sandbox_sends_every_field_of_dotdigitals_examples(live, examples, book, method, template, path):
+    operation = examples[book]["paths"][template][method.lower()]
+    response_spec = next(iter(operation["responses"].values()))
+    example = response_spec["content"]["application/json"]["examples"]["Result"]["value"]
+    body = call(live, method, path).json()
+    assert _keys(example), "the example has no fields: the check would prove nothing"
+    assert _keys(example) <= _keys(body), f"missing: {sorted(_keys(example) - _keys(body))}"
+    if template == "/v2/account-info":
+        wanted = [(p["name"], p["type"]) for p in example["properties"]]
+        assert [(p["name"], p["type"]) for p in body["properties"]] == wanted
