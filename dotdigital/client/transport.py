@@ -164,6 +164,8 @@ def rate_limit_reset(response: requests.Response, now: float | None = None) -> t
         except ValueError:
             epoch = None
         if epoch is not None:
+            if epoch < 1_000_000_000:  # documented as epoch seconds; a small number can only be "seconds from now"
+                epoch = now + epoch
             return datetime.fromtimestamp(epoch, tz=UTC), max(0.0, epoch - now)
     retry_after = response.headers.get("Retry-After")
     if retry_after:

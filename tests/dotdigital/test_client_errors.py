@@ -165,3 +165,19 @@ def test_errors_from_odd_replies():
     sent = responses.calls[0].request
     assert sent.headers["Authorization"].startswith("Basic ")
     assert sent.headers["User-Agent"].startswith("MarketingBackoffice/")
+
+
+@responses.activate
+def test_rate_limit_reset_as_epoch_or_as_seconds_from_now():
+    api = "https://r1-api.dotdigital.com"
+    epoch = int(time.time()) + 600
+    responses.get(f"{api}/v2/address-books/1", status=429, headers={"X-RateLimit-Reset": str(epoch)})
+    responses.get(f"{api}/v2/address-books/2", status=429, headers={"X-RateLimit-Reset": "300"})
+    client = DotdigitalClient("u", "p", api_url=api, api_endpoint=api, max_retries=0)
+    with pytest.raises(RateLimitedError) as absolute:
+        client.get_address_book(1)
+    assert absolute.value.reset_at == datetime.fromtimestamp(epoch, tz=UTC)
+    with pytest.raises(RateLimitedError) as relative:
+        client.get_address_book(2)
+    assert relative.value.retry_after == pytest.approx(300, abs=2)
+    assert client.call_count == 2  # api_endpoint given: no discovery call
