@@ -64,6 +64,7 @@ class GridView(BackofficeMixin, SingleTableMixin, FilterView):
         except ValueError:
             per_page = self.paginate_by
         pagination["per_page"] = per_page if per_page in PAGE_SIZES else self.paginate_by
+        table.page_sizes = PAGE_SIZES  # the table template is rendered with only `table` in its context
         return pagination
 
     def get_empty_action(self) -> dict | None:
