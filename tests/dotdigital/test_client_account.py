@@ -107,3 +107,15 @@ def test_configured_api_host_and_extra_hosts_are_allowed(settings):
     check_host_allowed("https://api.example.org/v2")
     with pytest.raises(HostNotAllowedError, match="HTTPS"):
         check_host_allowed("http://api.example.org/v2")  # configured, but not loopback: HTTPS only
+
+
+def test_each_call_is_logged_at_debug_without_credentials(sandbox, caplog):
+    caplog.set_level("DEBUG", logger="dotdigital.client")
+    client = sandbox.client()
+    client.account_info()
+    client.get_address_book(1001)
+    messages = [r.getMessage() for r in caplog.records if r.name == "dotdigital.client"]
+    assert any("/v2/account-info" in m for m in messages)
+    assert any("/v2/address-books/1001" in m for m in messages)
+    joined = "\n".join(messages)
+    assert sandbox.password not in joined and sandbox.username not in joined
