@@ -33,6 +33,11 @@ def contact_search(term: str, prefix: str = "") -> Q:
     )
 
 
+def search_first(queryset: QuerySet) -> QuerySet:
+    """Have the database find the matches before sorting them (see `KeysFirstQuerySet.filter_first`)."""
+    return queryset.filter_first() if hasattr(queryset, "filter_first") else queryset
+
+
 def owners(request=None) -> QuerySet:
     """The users who can own records: the active ones (django-filter calls this with the request)."""
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
@@ -61,7 +66,7 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["q", "owner", "source"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(contact_search(value))
+        return search_first(queryset.filter(contact_search(value)))
 
 
 class MarketingListFilter(django_filters.FilterSet):
@@ -89,7 +94,7 @@ class MemberFilter(django_filters.FilterSet):
         fields = ["q", "status"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(contact_search(value, prefix="contact__"))
+        return search_first(queryset.filter(contact_search(value, prefix="contact__")))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status=value)

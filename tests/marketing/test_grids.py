@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from marketing import services, sources
+from marketing.filters import contact_search
 from marketing.models import Contact
 from marketing.paging import KeysFirstQuerySet
 
@@ -135,3 +136,14 @@ def test_pages_past_the_end_do_not_fail(client, marketer):
     assert client.get(reverse("marketing:contact_list"), {"page": "x", "per_page": "100000"}).status_code == 200
     response = client.get(reverse("marketing:campaign_detail", args=[campaign.pk]), {"page": 99, "per_page": 7})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("ordering", [("last_name", "first_name", "id"), ("-email", "id")])
+def test_filter_first_pages_like_the_plain_queryset(ordering):
+    for i in range(30):
+        ContactFactory(first_name="Nora" if i % 3 else "Ann", last_name=f"L{i % 7}", email=f"n{i:02d}@example.com")
+    plain = Contact.objects.filter(contact_search("nor")).order_by(*ordering)
+    searched = KeysFirstQuerySet(Contact).filter(contact_search("nor")).filter_first().order_by(*ordering)
+    assert [c.pk for c in searched[3:9]] == [c.pk for c in plain[3:9]]
+    assert [c.pk for c in searched[18:40]] == [c.pk for c in plain[18:40]]
+    assert len(plain[18:40]) == 2
