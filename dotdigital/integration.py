@@ -36,7 +36,7 @@ def explain(error: DotdigitalError) -> str:
     if isinstance(error, AuthenticationError):
         return error.message or "Authorization has been denied for this request."
     if isinstance(error, HostNotAllowedError):
-        return f"Refused to connect: {error.message}"
+        return f"Refused to connect to a host that is not allowed. {error.message}"
     if isinstance(error, RateLimitedError):
         return f"Dotdigital is limiting the calls of this API user: {error.message} Try again later."
     if isinstance(error, UnavailableError):

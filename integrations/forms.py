@@ -175,7 +175,7 @@ class IntegrationForm(forms.ModelForm):
 
     def connection_values(self) -> dict[str, Any]:
         """Every setting in clear for a connection check: typed values, else the stored secrets."""
-        stored = self.instance.get_secrets() if self.instance.pk else {}
+        stored = self.instance.readable_secrets() if self.instance.pk else {}
         return {**self.settings_values(), **stored, **self.typed_secrets()}
 
 
@@ -191,7 +191,7 @@ def connection_check_values(form: IntegrationForm) -> tuple[dict[str, Any] | Non
     }
     if errors:
         return None, errors
-    stored = form.instance.get_secrets() if form.instance.pk else {}
+    stored = form.instance.readable_secrets() if form.instance.pk else {}
     values: dict[str, Any] = {}
     for name in needed:
         values[name] = settings_form.cleaned_data.get(name)

@@ -81,12 +81,27 @@ class Integration(models.Model):
     def set_secrets(self, values: dict[str, str]) -> None:
         self.secrets = crypto.encrypt_json({k: v for k, v in values.items() if v})
 
+    def readable_secrets(self) -> dict[str, str]:
+        """The secrets in clear, or none when the configured keys cannot decrypt them (see `secrets_unreadable`)."""
+        try:
+            return self.get_secrets()
+        except crypto.SecretsUnreadable:
+            return {}
+
+    @property
+    def secrets_unreadable(self) -> bool:
+        """True when secrets are stored but FIELD_ENCRYPTION_KEY cannot decrypt them (the key was changed)."""
+        if not self.secrets:
+            return False
+        try:
+            self.get_secrets()
+        except crypto.SecretsUnreadable:
+            return True
+        return False
+
     def secret_names(self) -> set[str]:
         """Which secrets are stored, without their values (an unreadable token counts as none)."""
-        try:
-            return set(self.get_secrets())
-        except crypto.SecretsUnreadable:
-            return set()
+        return set(self.readable_secrets())
 
     @property
     def type_label(self) -> str:

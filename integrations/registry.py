@@ -67,11 +67,13 @@ class IntegrationType:
         """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones."""
         form_fields = self.settings_form.base_fields
         stored_secrets = integration.secret_names()
+        unreadable = integration.secrets_unreadable
         rows: list[tuple[str, str]] = []
         for name, form_field in form_fields.items():
             label = str(form_field.label or name.replace("_", " ").capitalize())
             if name in self.secret_fields:
-                rows.append((label, SECRET_MASK if name in stored_secrets else "Not set"))
+                shown = "Unreadable with the current key" if unreadable else "Not set"
+                rows.append((label, SECRET_MASK if name in stored_secrets else shown))
             else:
                 value = integration.settings.get(name)
                 rows.append((label, str(value) if value not in (None, "") else "Not set"))

@@ -97,7 +97,8 @@ def update_integration(
     integration.settings = new_settings
     typed_secrets = {k: v for k, v in (secrets or {}).items() if v}
     if typed_secrets:
-        stored = integration.get_secrets()
+        # Secrets the current key cannot read are replaced by what was typed (the form asked for all of them).
+        stored = integration.readable_secrets()
         for key, value in typed_secrets.items():
             if stored.get(key) != value:
                 stored[key] = value

@@ -344,3 +344,21 @@ def test_delete_asks_first_and_says_what_happens_to_imported_data(admin_client, 
     assert response.status_code == 302 and response.url == reverse("integrations:list")
     assert not Integration.objects.filter(pk=integration.pk).exists()
     assert not IntegrationChange.objects.filter(integration_id=integration.pk).exists()
+
+
+def test_secrets_unreadable_with_a_changed_key_are_reported_and_can_be_typed_again(
+    admin_client, administrator, make_integration, settings
+):
+    from cryptography.fernet import Fernet
+
+    integration = make_integration()
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    detail = admin_client.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert "The stored secrets cannot be decrypted with FIELD_ENCRYPTION_KEY." in detail
+    assert "Unreadable with the current key" in detail
+    edit_url = reverse("integrations:edit", args=[integration.pk])
+    blank = admin_client.post(edit_url, form_data(token="", default_owner=administrator.pk))
+    assert blank.status_code == 200 and "This field is required." in blank.content.decode()
+    retyped = admin_client.post(edit_url, form_data(default_owner=administrator.pk))
+    assert retyped.status_code == 302
+    assert Integration.objects.get(pk=integration.pk).get_secrets() == {"token": GOOD_TOKEN}
