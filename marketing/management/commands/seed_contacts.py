@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import time
 
 from django.contrib.auth import get_user_model
@@ -119,8 +120,8 @@ class Command(BaseCommand):
         if not owners:
             raise CommandError("No active user to own the contacts: create one first (manage.py create_demo_users).")
         rng = random.Random(seed)
-        # A run tag keeps emails unique across several runs on the same database.
-        tag = f"{int(time.time()) % 100000:05d}"
+        # A random run tag keeps emails unique across several runs on the same database.
+        tag = secrets.token_hex(3)
         started, created = time.monotonic(), 0
         for start in range(0, count, batch_size):
             rows = []
@@ -130,7 +131,7 @@ class Command(BaseCommand):
                     {
                         "first_name": first,
                         "last_name": last,
-                        "email": f"{first}.{last}.{tag}{n}@example.com".lower(),
+                        "email": f"{first}.{last}.{tag}.{n}@example.com".lower(),
                         "company": rng.choice(COMPANIES),
                         "job_title": rng.choice(TITLES),
                         "phone": f"+44 20 {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
