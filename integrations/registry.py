@@ -54,6 +54,8 @@ class IntegrationType:
     check_connection_after: ClassVar[str | None] = None
     # Labels of the settings that `check_connection` discovers, shown on the view page.
     discovered_setting_labels: ClassVar[Mapping[str, str]] = {}
+    # What a sync of this type runs, in order (filled in by the sync machinery's issue).
+    connectors: ClassVar[tuple] = ()
 
     def check_connection(self, values: Mapping[str, Any]) -> ConnectionResult:
         """Try the settings in `values` (secrets in clear) against the remote service."""
