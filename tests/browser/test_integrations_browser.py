@@ -23,6 +23,12 @@ def sandbox():
     handle.running.stop()
 
 
+def whole_page(page) -> None:
+    """Make the viewport as tall as the page, so the sticky action bar sits at the bottom of a screenshot."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": max(860, height)})
+
+
 def open_menu(page, group: str, item: str) -> None:
     page.locator(f"[data-testid=main-menu] > li[data-menu-group='{group}'] > a.dropdown-toggle").click()
     page.locator(f".dropdown-menu.show [data-menu-item='{item}']").click()
@@ -68,7 +74,7 @@ def test_admin_follows_the_guide_against_the_sandbox(page, screenshot, make_user
     assert page.evaluate("window.__notReloaded") is True
     assert not Integration.objects.exists()
     expect(page.locator("#id_password")).to_have_value(sandbox.password)  # still typed, never sent back
-    page.evaluate("window.scrollTo(0, 0)")
+    whole_page(page)
     screenshot(page, "integrations-02-connection-successful")
 
     # Save and Close: back to the grid, where the new integration appears.
@@ -80,7 +86,11 @@ def test_admin_follows_the_guide_against_the_sandbox(page, screenshot, make_user
     expect(row).to_contain_text("Ada Admin")
     expect(row).to_contain_text("Never")
     assert sandbox.password not in page.content()
+    row.get_by_role("button", name="Actions for Dotdigital EU").click()
+    for action in ("View", "Edit", "Deactivate", "Delete"):
+        expect(row.locator(".dropdown-menu.show").get_by_text(action, exact=True)).to_be_visible()
     screenshot(page, "integrations-03-grid-with-integration")
+    page.keyboard.press("Escape")
 
     # Marketing > Dotdigital appears.
     page.locator("[data-testid=main-menu] > li[data-menu-group='Marketing'] > a.dropdown-toggle").click()
@@ -122,6 +132,7 @@ def test_view_edit_and_delete_pages(page, screenshot, make_user, settings, sandb
     page.fill("#id_name", "Dotdigital Europe")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("h1")).to_have_text("Edit Dotdigital Europe")
+    whole_page(page)
     screenshot(page, "integrations-07-edit")
     content = page.content()
     assert sandbox.password not in content and "client-secret-xyz" not in content
@@ -160,6 +171,7 @@ def test_choosing_the_type_and_a_failed_save_work_without_javascript(
         expect(page.get_by_test_id("save-failure")).to_contain_text("Authorization has been denied for this request.")
         expect(page.locator("#id_name")).to_have_value("Offline")
         expect(page.get_by_text("Leave blank to use the value you typed before.")).to_be_visible()
+        whole_page(page)
         screenshot(page, "integrations-09-save-refused")
         page.get_by_role("button", name="Save anyway").click()
         expect(page.locator("h1")).to_have_text("Manage Integrations")
