@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.dotdigital.conftest import start_sandbox
 
 # Playwright's sync API runs an event loop in this thread; the live server's database calls are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -68,3 +69,11 @@ def log_in(page, username: str, password: str = "correct-horse-battery") -> None
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+@pytest.fixture
+def sandbox():
+    """A small Dotdigital sandbox over real HTTP, stopped after the test."""
+    handle = start_sandbox(seed=7, contacts=200, address_books=2, campaigns=2)
+    yield handle
+    handle.running.stop()

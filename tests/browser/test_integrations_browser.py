@@ -10,17 +10,8 @@ from playwright.sync_api import expect
 from backoffice import roles
 from integrations.models import Integration
 from tests.browser.conftest import log_in
-from tests.dotdigital.conftest import start_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sandbox():
-    """A small Dotdigital sandbox over real HTTP, stopped after the test."""
-    handle = start_sandbox(seed=7, contacts=200, address_books=2, campaigns=2)
-    yield handle
-    handle.running.stop()
 
 
 def whole_page(page) -> None:

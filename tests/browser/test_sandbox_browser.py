@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import skip_or_fail
+from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def browser_page():
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        skip_or_fail(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def browser_page(chromium):
+    """A page of the suite's one Chromium (one Playwright per process: a second would clash with its event loop)."""
+    context = chromium.new_context(viewport={"width": 1000, "height": 700})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_approve_then_sign_in_to_email_studio(sandbox, browser_page):
