@@ -12,6 +12,13 @@ from .filters import OwnerChoiceField, owners
 from .models import DUPLICATE_EMAIL_MESSAGE, DUPLICATE_LIST_NAME_MESSAGE, Contact, MarketingList
 
 
+def keep_current_owner(form: forms.ModelForm) -> None:
+    """An owner who has since been deactivated stays selectable on the records they own."""
+    owner_id = form.instance.owner_id if form.instance.pk else None
+    if owner_id:
+        form.fields["owner"].queryset = (owners() | owners().model.objects.filter(pk=owner_id)).distinct()
+
+
 class ContactForm(forms.ModelForm):
     owner = OwnerChoiceField(queryset=owners(), help_text="The user responsible for this contact.")
 
@@ -26,6 +33,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        keep_current_owner(self)
         self.helper = form_helper()
         self.helper.layout = Layout(
             Fieldset(
@@ -64,6 +72,7 @@ class MarketingListForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        keep_current_owner(self)
         self.helper = form_helper()
         self.helper.layout = Layout(
             Fieldset("General", "name", "description"),

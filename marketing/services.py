@@ -221,7 +221,10 @@ def add_contacts_to_list(
     marketing_list: MarketingList, contact_ids: Iterable[int], *, at: datetime.datetime | None = None
 ) -> AddResult:
     """Subscribe contacts to a list: new members are created, removed ones come back subscribed, present ones
-    (subscribed or unsubscribed) are left as they are: re-adding never overrides an unsubscribe."""
+    (subscribed or unsubscribed) are left as they are: re-adding never overrides an unsubscribe.
+
+    For people ticking contacts on a page; importers setting thousands of states use `upsert_list_members`.
+    """
     at = at or timezone.now()
     ids = set(contact_ids)
     result = AddResult()
@@ -286,7 +289,8 @@ def upsert_list_members(marketing_list: MarketingList, rows: Iterable[Mapping[st
     """Set the state of many members at once, for importers (e.g. unsubscribes read from a platform).
 
     Each row: `contact_id`, `status` (a `MemberStatus`), and optionally `at` (when it happened: the unsubscribe or
-    removal date, or the subscription date) and `reason`. Creates missing members.
+    removal date, or the subscription date) and `reason`. Creates missing members. One INSERT ... ON CONFLICT per
+    batch, so the result cannot tell created from changed rows: `updated` counts every row written.
     """
     result = UpsertResult()
     now = timezone.now()
@@ -365,7 +369,8 @@ def upsert_campaign_activities(campaign_id: int, rows: Iterable[Mapping[str, Any
     """Create or update per-contact activity of one campaign, keyed by `contact_id`.
 
     Each row: `contact_id` and any of sent_at, opens, first_opened_at, last_opened_at, clicks, last_clicked_at,
-    unsubscribed_at, bounce ("soft" / "hard"), bounced_at.
+    unsubscribed_at, bounce ("soft" / "hard"), bounced_at. One INSERT ... ON CONFLICT per batch: `updated` counts
+    every row written, created or changed.
     """
     result = UpsertResult()
     now = timezone.now()

@@ -246,3 +246,17 @@ def test_menu_items_per_role(client, role_users):
         page = client.get(reverse("dashboard")).content.decode()
         for label in ("Contacts", "Marketing Lists", "Email Campaigns"):
             assert f'data-menu-item="{label}"' in page, (role, label)
+
+
+def test_a_deactivated_owner_stays_selectable_on_their_records(client, marketer, make_user):
+    former = make_user(None, username="former", is_active=False)
+    contact = ContactFactory(owner=former, email="kept@example.com")
+    client.force_login(marketer)
+    url = reverse("marketing:contact_update", args=[contact.pk])
+    assert f'value="{former.pk}" selected' in client.get(url).content.decode()
+    response = client.post(url, {"email": "kept@example.com", "owner": former.pk, "company": "New", "action": "save"})
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.company == "New" and contact.owner == former
+    create = client.get(reverse("marketing:contact_create")).content.decode()
+    assert f'value="{former.pk}"' not in create
