@@ -109,7 +109,7 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class EmailCampaignFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or subject contains…"))
+    q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or subject…"))
     status = django_filters.ChoiceFilter(label="Status", choices=CampaignStatus.choices, empty_label="Any status")
     owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
     source = django_filters.ChoiceFilter(label="Source", choices=sources.source_choices, empty_label="Any source")

@@ -129,6 +129,7 @@ def test_contacts_and_campaign_pages(page, screenshot, make_user):
 
     page.goto("/marketing/campaigns/")
     assert "Spring Sale" in page.locator("[data-testid=campaigns-grid]").inner_text()
+    screenshot(page, "marketing-campaigns-grid")
     page.click("a:has-text('Spring Sale')")
     assert page.locator("[data-stat=unique_opens]").inner_text().startswith("3")
     assert "75.0%" in page.locator("[data-stat=unique_opens]").inner_text()
