@@ -53,17 +53,21 @@ class GridView(BackofficeMixin, SingleTableMixin, FilterView):
     """
 
     template_name = "includes/grid_page.html"
-    paginate_by = 25
+    page_size = 25
     empty_message = "Nothing here yet."
     empty_action: dict | None = None
+
+    def get_paginate_by(self, queryset):
+        # django-tables2 paginates; ListView's own pagination would run the page query twice (and a COUNT).
+        return None
 
     def get_table_pagination(self, table):
         pagination = super().get_table_pagination(table)
         try:
-            per_page = int(self.request.GET.get("per_page", self.paginate_by))
+            per_page = int(self.request.GET.get("per_page", self.page_size))
         except ValueError:
-            per_page = self.paginate_by
-        pagination["per_page"] = per_page if per_page in PAGE_SIZES else self.paginate_by
+            per_page = self.page_size
+        pagination["per_page"] = per_page if per_page in PAGE_SIZES else self.page_size
         table.page_sizes = PAGE_SIZES  # the table template is rendered with only `table` in its context
         return pagination
 

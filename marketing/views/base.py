@@ -8,7 +8,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.generic import DetailView
 
 from backoffice.forms import SaveActionsMixin
-from backoffice.generic import BackofficeMixin, GridView
+from backoffice.generic import BackofficeMixin
 
 MARKETING = ("Marketing", None)
 CONTACTS = ("Contacts", reverse_lazy("marketing:contact_list"))
@@ -93,11 +93,3 @@ class SaveFormMixin(SaveActionsMixin):
         self.object = self.save(form)
         messages.success(self.request, self.saved_message.format(object=self.object))
         return HttpResponseRedirect(self.get_success_url())
-
-
-class MarketingGridView(GridView):
-    """GridView paginated by django-tables2 only: MultipleObjectMixin's own pagination (on by `paginate_by`) would
-    run the page query a second time, with a COUNT(*) for the standard paginator."""
-
-    def get_paginate_by(self, queryset):
-        return None

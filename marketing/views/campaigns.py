@@ -7,7 +7,7 @@ from django.core.paginator import EmptyPage
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from backoffice.generic import PAGE_SIZES, BackofficeMixin
+from backoffice.generic import PAGE_SIZES, BackofficeMixin, GridView
 
 from .. import services
 from ..choices import CAMPAIGN_STATUS_BADGES
@@ -23,12 +23,11 @@ from ..tables import ActivityTable, EmailCampaignTable
 from .base import (
     CAMPAIGNS,
     MARKETING,
-    MarketingGridView,
     ObjectPageMixin,
 )
 
 
-class EmailCampaignListView(MarketingGridView):
+class EmailCampaignListView(GridView):
     permission_required = "marketing.view_emailcampaign"
     title = "Email Campaigns"
     breadcrumbs = (MARKETING,)

@@ -6,7 +6,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.generic import DetailView
 from django.views.generic.edit import CreateView, UpdateView
 
-from backoffice.generic import BackofficeMixin
+from backoffice.generic import BackofficeMixin, GridView
 
 from .. import services
 from ..filters import ContactFilter
@@ -21,14 +21,13 @@ from .base import (
     CONTACTS,
     MARKETING,
     ConfirmView,
-    MarketingGridView,
     ObjectPageMixin,
     SaveFormMixin,
     action,
 )
 
 
-class ContactListView(MarketingGridView):
+class ContactListView(GridView):
     permission_required = "marketing.view_contact"
     title = "Contacts"
     breadcrumbs = (MARKETING,)

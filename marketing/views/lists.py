@@ -12,7 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.generic import FormView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
-from backoffice.generic import BackofficeMixin
+from backoffice.generic import BackofficeMixin, GridView
 
 from .. import services
 from ..choices import MemberStatus
@@ -30,7 +30,6 @@ from .base import (
     LISTS,
     MARKETING,
     ConfirmView,
-    MarketingGridView,
     SaveFormMixin,
     action,
 )
@@ -52,7 +51,7 @@ def attach_member_counts(records: list[MarketingList]) -> None:
         record.counts["members"] = record.counts[MemberStatus.SUBSCRIBED] + record.counts[MemberStatus.UNSUBSCRIBED]
 
 
-class MarketingListListView(MarketingGridView):
+class MarketingListListView(GridView):
     permission_required = "marketing.view_marketinglist"
     title = "Marketing Lists"
     breadcrumbs = (MARKETING,)
@@ -82,7 +81,7 @@ class MarketingListListView(MarketingGridView):
         return table
 
 
-class MarketingListDetailView(MarketingGridView):
+class MarketingListDetailView(GridView):
     """The list's page: its details, member counts, integration panels, and the member grid."""
 
     permission_required = "marketing.view_marketinglist"
