@@ -51,6 +51,7 @@ class DotdigitalIntegrationType(IntegrationType):
     label = "Dotdigital"
     settings_form = DotdigitalSettingsForm
     secret_fields = ("password", "client_key")
+    credential_fields = ("username", "client_id")
     connection_fields = ("username", "password")
     check_connection_after = "password"
     discovered_setting_labels = {

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Field names of the generic integration form; a type's settings form may not reuse them.
 RESERVED_FIELD_NAMES = frozenset({"type", "name", "enabled", "default_owner", "sync_interval_minutes", "action"})
 SECRET_MASK = "••••••••"  # noqa: S105 - the dots shown instead of a secret
+CREDENTIAL_HIDDEN = "Hidden (administrators only)"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class IntegrationType:
     label: ClassVar[str] = ""
     settings_form: ClassVar[type[TypeSettingsForm]]
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # Non-secret settings that still identify the account's login (an API user name): shown only to editors.
+    credential_fields: ClassVar[tuple[str, ...]] = ()
     # The fields a connection check needs, and the field after which the *Check connection* button is shown.
     connection_fields: ClassVar[tuple[str, ...]] = ()
     check_connection_after: ClassVar[str | None] = None
@@ -65,8 +68,11 @@ class IntegrationType:
         """Main-menu items this type adds; registered with the menu when the type is registered."""
         return []
 
-    def describe_settings(self, integration: Integration) -> list[tuple[str, str]]:
-        """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones."""
+    def describe_settings(self, integration: Integration, *, reveal_credentials: bool = True) -> list[tuple[str, str]]:
+        """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones.
+
+        Without `reveal_credentials` (people who may not edit the integration) the `credential_fields` are hidden too.
+        """
         form_fields = self.settings_form.base_fields
         stored_secrets = integration.secret_names()
         unreadable = integration.secrets_unreadable
@@ -76,6 +82,8 @@ class IntegrationType:
             if name in self.secret_fields:
                 shown = "Unreadable with the current key" if unreadable else "Not set"
                 rows.append((label, SECRET_MASK if name in stored_secrets else shown))
+            elif name in self.credential_fields and not reveal_credentials:
+                rows.append((label, CREDENTIAL_HIDDEN))
             else:
                 value = integration.settings.get(name)
                 rows.append((label, str(value) if value not in (None, "") else "Not set"))

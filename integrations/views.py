@@ -274,7 +274,13 @@ class IntegrationDetailView(BackofficeMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         integration_type = self.object.integration_type
-        settings_rows = integration_type.describe_settings(self.object) if integration_type else []
+        settings_rows = (
+            integration_type.describe_settings(
+                self.object, reveal_credentials=self.request.user.has_perm("integrations.change_integration")
+            )
+            if integration_type
+            else []
+        )
         context.update(
             settings_rows=settings_rows,
             changes=self.object.changes.select_related("user")[:100],

@@ -194,6 +194,18 @@ def test_the_view_page_masks_secrets_and_shows_the_account(admin_client, dd_sett
     assert "client-id-0042" in body
 
 
+def test_operations_see_the_integration_but_not_its_credentials(
+    admin_client, client, dd_settings, sandbox, administrator, operator
+):
+    admin_client.post(CREATE_URL, full_data(sandbox, administrator))
+    integration = Integration.objects.get()
+    client.force_login(operator)
+    body = client.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert integration.name in body and "Sandbox Account" in body
+    assert sandbox.username not in body and "client-id-0042" not in body and sandbox.password not in body
+    assert body.count("Hidden (administrators only)") == 2
+
+
 def test_marketing_dotdigital_group_follows_active_integrations(client, dd_settings, sandbox, administrator, marketer):
     client.force_login(administrator)
     assert 'data-menu-group="Dotdigital"' not in client.get("/").content.decode()
