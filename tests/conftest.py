@@ -66,3 +66,10 @@ def operator(make_user):
 @pytest.fixture
 def role_users(administrator, marketer, operator):
     return {roles.ADMINISTRATOR: administrator, roles.MARKETING_MANAGER: marketer, roles.OPERATIONS: operator}
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    """The test client signed in as an Administrator (replaces pytest-django's superuser `admin_client`)."""
+    client.force_login(administrator)
+    return client

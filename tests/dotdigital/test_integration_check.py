@@ -33,12 +33,6 @@ def form_data(sandbox, **overrides) -> dict:
     return data
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def test_the_type_is_registered_with_the_guide_words():
     dotdigital = registry["dotdigital"]
     assert dotdigital.label == "Dotdigital"

@@ -21,12 +21,6 @@ def dd_settings(settings, sandbox):
     return settings
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def full_data(sandbox, administrator, **overrides) -> dict:
     values = {
         "client_id": "client-id-0042",

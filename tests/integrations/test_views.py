@@ -30,12 +30,6 @@ def form_data(**overrides) -> dict:
     return data
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def assert_no_secret(response, *secrets):
     body = response.content.decode()
     for secret in secrets:
