@@ -221,7 +221,9 @@ class Transport:
         self.rate_limit_max_wait = rate_limit_max_wait
         self.call_count = 0
         self.session = session or requests.Session()
-        self.session.auth = (username, password)
+        # Dotdigital reads the Basic credentials as UTF-8. requests would encode str credentials as Latin-1 and
+        # raise UnicodeEncodeError for a character outside it (a password with "€"), so send UTF-8 bytes.
+        self.session.auth = (username.encode("utf-8", "replace"), password.encode("utf-8", "replace"))
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
         retry = BoundedRetry(

@@ -119,3 +119,16 @@ def test_each_call_is_logged_at_debug_without_credentials(sandbox, caplog):
     assert any("/v2/address-books/1001" in m for m in messages)
     joined = "\n".join(messages)
     assert sandbox.password not in joined and sandbox.username not in joined
+
+
+def test_a_non_latin1_password_is_sent_as_utf8_and_accepted(make_sandbox):
+    sb = make_sandbox(seed=8, contacts=5, username="apiuser-000000000008@apiconnector.com", password="pass€wörd-ключ")
+    client = sb.client()
+    assert client.account_info().api_endpoint == sb.url  # the sandbox decodes Basic auth as UTF-8, like Dotdigital
+
+
+def test_a_wrong_non_latin1_password_is_an_authentication_error_not_a_crash(sandbox):
+    client = DotdigitalClient(sandbox.username, "pass€word", api_url=sandbox.url)
+    with pytest.raises(AuthenticationError) as caught:
+        client.account_info()
+    assert caught.value.status == 401

@@ -94,3 +94,18 @@ def test_check_connection_on_edit_uses_the_stored_password(admin_client, dd_sett
     )
     assert "Connection Successful" in response.content.decode()
     assert sandbox.password not in response.content.decode()
+
+
+def test_check_connection_and_save_with_a_non_latin1_password_answer_without_a_500(
+    admin_client, dd_settings, sandbox, administrator
+):
+    check = admin_client.post(reverse("integrations:check_connection"), form_data(sandbox, password="pass€word"))
+    assert check.status_code == 200
+    assert "Authorization has been denied for this request." in check.content.decode()
+    save = admin_client.post(
+        reverse("integrations:create") + "?type=dotdigital",
+        form_data(sandbox, password="pass€word", default_owner=administrator.pk, action="save_close"),
+    )
+    assert save.status_code == 200
+    assert "Authorization has been denied for this request." in save.content.decode()
+    assert not Integration.objects.exists()
