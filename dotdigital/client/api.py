@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 
@@ -99,7 +99,8 @@ class DotdigitalClient:
     """A client for one Dotdigital API user.
 
     Region discovery: `account_info()` calls `GET /v2/account-info` on `api_url` and switches every other call
-    to the account's `ApiEndpoint`, which must be on an allow-listed host (see `check_host_allowed`).
+    to the account's `ApiEndpoint`, which must be on an allow-listed host (see `check_host_allowed`): a Dotdigital
+    domain over HTTPS, or exactly the scheme, host and port of `api_url` or of one of `extra_allowed_urls`.
     Paged calls yield one page (a list of dicts, camelCase as Dotdigital sends them) at a time.
     """
 
@@ -117,13 +118,16 @@ class DotdigitalClient:
         retry_time_budget: float = 60.0,
         rate_limit_max_wait: float = 5.0,
         page_size: int = PAGE_SIZE,
+        extra_allowed_urls: Sequence[str] = (),
     ) -> None:
         if api_url is None:
             from django.conf import settings
 
             api_url = getattr(settings, "DOTDIGITAL_API_URL", None) or DEFAULT_API_URL
         self.api_url = api_url.rstrip("/")
-        self._extra_hosts = (urlsplit(self.api_url).hostname or "",)
+        # The api_url's own scheme, host and port are allowed for the ApiEndpoint, plus the extras given (URLs,
+        # exact scheme, host and port: a second sandbox playing another region in tests, for example).
+        self._extra_hosts = (self.api_url, *extra_allowed_urls)
         self._api_endpoint: str | None = None
         if api_endpoint:
             self._api_endpoint = self._checked_endpoint(api_endpoint)

@@ -30,7 +30,13 @@ def test_trailing_slash_endpoint_is_normalised(make_sandbox):
 def test_region_switch_sends_later_calls_to_the_reported_endpoint(make_sandbox):
     region = make_sandbox(seed=5, contacts=30)
     discovery = make_sandbox(seed=5, contacts=30, api_endpoint=region.url)
-    client = DotdigitalClient(discovery.username, discovery.password, api_url=discovery.url, backoff_factor=0.01)
+    client = DotdigitalClient(
+        discovery.username,
+        discovery.password,
+        api_url=discovery.url,
+        backoff_factor=0.01,
+        extra_allowed_urls=[region.url],  # another port of the same loopback host is allowed only when named
+    )
     assert client.api_endpoint == region.url  # discovered on first use
     pages = list(client.contacts())
     assert sum(len(p) for p in pages) == 30
@@ -48,6 +54,17 @@ def test_foreign_endpoint_is_refused_before_any_request(make_sandbox):
     assert client.call_count == 1  # only the account-info call; nothing went to the foreign host
     with pytest.raises(HostNotAllowedError):
         DotdigitalClient("u", "p", api_url=sb.url, api_endpoint="http://r1-api.dotdigital.com")
+
+
+def test_an_endpoint_on_another_port_of_the_configured_loopback_host_is_refused(make_sandbox, settings):
+    elsewhere = make_sandbox(seed=5, contacts=5)
+    discovery = make_sandbox(seed=5, contacts=5, api_endpoint=elsewhere.url)
+    settings.DOTDIGITAL_API_URL = discovery.url
+    client = DotdigitalClient(discovery.username, discovery.password)
+    with pytest.raises(HostNotAllowedError) as caught:
+        client.account_info()
+    assert elsewhere.url.rpartition(":")[2] in str(caught.value)  # the refused port is named
+    assert list(elsewhere.app.requests) == []  # no credentials went to the other port
 
 
 def test_wrong_password_is_an_authentication_error_with_dotdigital_message(sandbox):
@@ -91,6 +108,8 @@ def test_plain_http_is_allowed_on_a_configured_loopback_host(url):
         ("https://10.0.0.1", "10.0.0.1"),
         ("http://api.example.org", "api.example.org"),
         ("ftp://r1-api.dotdigital.com", "ftp://"),
+        ("https://r1-api.dotdigital.com:8443", "port 8443"),
+        ("https://r1-api.dotmailer.com:80/v2", "port 80"),
     ],
 )
 def test_refused_hosts_are_named(url, named):
@@ -107,6 +126,17 @@ def test_configured_api_host_and_extra_hosts_are_allowed(settings):
     check_host_allowed("https://api.example.org/v2")
     with pytest.raises(HostNotAllowedError, match="HTTPS"):
         check_host_allowed("http://api.example.org/v2")  # configured, but not loopback: HTTPS only
+    with pytest.raises(HostNotAllowedError, match="8443"):
+        check_host_allowed("https://api.example.org:8443/v2")  # same host, another port
+
+
+def test_the_configured_loopback_url_allows_its_own_scheme_and_port_only(settings):
+    settings.DOTDIGITAL_API_URL = "http://127.0.0.1:8025"
+    check_host_allowed("http://127.0.0.1:8025/")
+    for other in ("http://127.0.0.1:8026", "http://127.0.0.1", "https://127.0.0.1:8025", "http://localhost:8025"):
+        with pytest.raises(HostNotAllowedError):
+            check_host_allowed(other)
+    check_host_allowed("http://127.0.0.1:8026", extra_hosts=["http://127.0.0.1:8026/"])
 
 
 def test_each_call_is_logged_at_debug_without_credentials(sandbox, caplog):
