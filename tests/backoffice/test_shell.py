@@ -156,3 +156,31 @@ def test_menu_registry_shows_only_permitted_items_and_drops_empty_groups(role_us
     assert seen(admin) == ["Marketing > Contacts", "System > Integrations > Manage Integrations"]
     assert seen(mkt) == ["Marketing > Contacts"]
     assert seen(ops) == []
+
+
+def test_health_is_503_when_the_database_is_down(client):
+    with mock.patch("backoffice.views.connection.cursor", side_effect=OSError("no database")):
+        response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["database"] == {"reachable": False, "detail": "OSError"}
+    assert response.json()["broker"]["reachable"] is True
+
+
+@pytest.mark.parametrize("cookie", ["America", "../../etc/passwd", "x" * 5000, "Not/AZone"])
+def test_a_bad_time_zone_cookie_is_ignored(client, marketer, cookie):
+    client.force_login(marketer)
+    client.cookies["tz"] = cookie
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_a_known_time_zone_cookie_is_used():
+    from django.utils import timezone
+
+    from backoffice.middleware import UserTimezoneMiddleware
+
+    request = RequestFactory().get("/")
+    request.COOKIES["tz"] = "Asia/Tokyo"
+    seen = UserTimezoneMiddleware(lambda r: timezone.get_current_timezone_name())(request)
+    assert seen == "Asia/Tokyo"
+    request.COOKIES["tz"] = "America"
+    assert UserTimezoneMiddleware(lambda r: timezone.get_current_timezone_name())(request) == "UTC"

@@ -68,7 +68,7 @@ def log_in(page, username: str, password: str = "correct-horse-battery") -> None
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 @pytest.fixture

@@ -8,6 +8,19 @@ from tests.browser.conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+MENUS = {
+    roles.ADMINISTRATOR: {
+        "Marketing": ["Contacts", "Marketing Lists", "Email Campaigns"],
+        "System": ["Manage Integrations"],
+    },
+    roles.MARKETING_MANAGER: {"Marketing": ["Contacts", "Marketing Lists", "Email Campaigns"]},
+    roles.OPERATIONS: {
+        "Marketing": ["Contacts", "Marketing Lists", "Email Campaigns"],
+        "System": ["Manage Integrations"],
+    },
+}
+
+
 @pytest.mark.parametrize(
     ("role", "username"),
     [(roles.ADMINISTRATOR, "admin1"), (roles.MARKETING_MANAGER, "marketer1"), (roles.OPERATIONS, "ops1")],
@@ -18,13 +31,14 @@ def test_each_role_logs_in_and_opens_the_menu(page, screenshot, make_user, role,
     assert page.locator("h1").first.inner_text() == "Dashboard"
     assert role in page.locator("[data-testid=user-menu]").inner_text()
     groups = page.locator("[data-testid=main-menu] > li[data-menu-group]")
-    if groups.count():
-        groups.first.locator("a.dropdown-toggle").click()
-        assert page.locator(".dropdown-menu.show").is_visible()
-    else:
-        page.locator("[data-testid=user-menu]").click()
-        assert page.locator(".dropdown-menu.show").is_visible()
-    screenshot(page, f"shell-menu-{username}")
+    assert [groups.nth(i).get_attribute("data-menu-group") for i in range(groups.count())] == list(MENUS[role])
+    for index, (group, items) in enumerate(MENUS[role].items()):
+        groups.nth(index).locator("a.dropdown-toggle").click()
+        menu = page.locator(".dropdown-menu.show")
+        assert menu.is_visible()
+        assert menu.locator("[data-menu-item]").all_inner_texts() == items
+        screenshot(page, f"shell-menu-{username}-{group.lower()}")
+        page.keyboard.press("Escape")
 
 
 def test_wrong_password_shows_the_error(page, screenshot, make_user):
