@@ -48,8 +48,13 @@ USER_AGENT = f"MarketingBackoffice/{_product_version()} (Dotdigital integration;
 
 
 class BoundedRetry(Retry):
-    """urllib3 Retry that also stops once `max_elapsed` seconds have passed since the first failure, and
-    reports every retry (= one more HTTP request) through `on_retry`, so the client can count its calls."""
+    """urllib3 Retry that also stops once `max_elapsed` seconds have passed since the call started, and
+    reports every retry (= one more HTTP request) through `on_retry`, so the client can count its calls.
+
+    The budget is a total: `Transport.request` sets `started_at` when it sends the first attempt, so a first
+    attempt that used the whole budget (a 121 s read timeout against a 60 s budget) is not retried. Without a
+    start time (the Retry used on its own), the clock starts at the first failure.
+    """
 
     def __init__(
         self,
@@ -244,6 +249,7 @@ class Transport:
             max_elapsed=retry_time_budget,
             on_retry=self._count_retry,
         )
+        self._retry = retry
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -259,6 +265,7 @@ class Transport:
             started = time.monotonic()
             before = self.call_count
             self.call_count += 1
+            self._retry.started_at = started  # the retry time budget counts from the first attempt
             try:
                 response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
             except requests.exceptions.ConnectTimeout as exc:

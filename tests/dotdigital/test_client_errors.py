@@ -144,6 +144,21 @@ def test_read_timeout_is_unavailable_in_plain_words(sandbox):
     assert caught.value.message == "Dotdigital did not answer within 0.1 seconds"
 
 
+def test_the_retry_time_budget_counts_from_the_first_attempt(sandbox):
+    # The first attempt alone outlasts the budget (as a 121 s read timeout does a 60 s one): no retry follows.
+    client = sandbox.client(timeout=(2, 0.3), max_retries=3, retry_time_budget=0.25)
+    sandbox.set_faults(latency_ms=600)
+    with pytest.raises(UnavailableError):
+        client.account_info()
+    assert client.call_count == 1
+    assert len(sandbox.app.requests) == 1
+    # A budget that leaves room still retries: the read timeouts are retried until it is spent.
+    roomy = sandbox.client(timeout=(2, 0.3), max_retries=3, retry_time_budget=0.5)
+    with pytest.raises(UnavailableError):
+        roomy.account_info()
+    assert roomy.call_count == 2  # 0.3 s, retry, 0.6 s: over 0.5, so it stops
+
+
 @responses.activate
 def test_errors_from_odd_replies():
     api = "https://r1-api.dotdigital.com"
