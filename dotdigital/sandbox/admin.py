@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from dotdigital.sandbox.app import SandboxApp
 
 
+CHANGE_KEYS = ("modify", "unsubscribe", "add", "book_id")
+
+
 def _count(body: dict[str, Any], name: str) -> int:
     value = body.get(name, 0)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100000:
@@ -19,21 +22,39 @@ def _count(body: dict[str, Any], name: str) -> int:
     return value
 
 
+def _book_id(body: dict[str, Any]) -> int | None:
+    value = body.get("book_id")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ApiError(400, "book_id must be the id (a whole number) of an address book. ERROR_PARAMETER_INVALID")
+    return value
+
+
 def apply_change(store: Store, body: dict[str, Any]) -> dict[str, list[int]]:
-    """Modify, unsubscribe and add contacts; returns the ids touched, by kind."""
-    book_id = body.get("book_id")
+    """Modify, unsubscribe and add contacts; returns the ids touched, by kind.
+
+    Every field is checked before anything is applied, so a request refused with 400/404 changes nothing.
+    """
+    unknown = sorted(str(key) for key in body if key not in CHANGE_KEYS)
+    if unknown:
+        raise ApiError(
+            400, f"Unknown field(s) {', '.join(unknown)}; use {', '.join(CHANGE_KEYS)}. ERROR_PARAMETER_INVALID"
+        )
+    book_id = _book_id(body)
+    modify, unsubscribe, add = _count(body, "modify"), _count(body, "unsubscribe"), _count(body, "add")
     with store.lock:
         if book_id is not None and book_id not in store.books:
             raise ApiError(404, "Error: ERROR_ADDRESSBOOK_NOT_FOUND")
         result: dict[str, list[int]] = {"modified": [], "unsubscribed": [], "added": []}
-        for contact_id in store.pick_contacts(_count(body, "modify")):
+        for contact_id in store.pick_contacts(modify):
             store.modify(contact_id)
             result["modified"].append(contact_id)
-        for contact_id in store.pick_contacts(_count(body, "unsubscribe"), subscribed_only=True):
+        for contact_id in store.pick_contacts(unsubscribe, subscribed_only=True):
             store.unsubscribe(contact_id)
             result["unsubscribed"].append(contact_id)
         target = book_id if book_id is not None else next(iter(store.books), None)
-        for _ in range(_count(body, "add")):
+        for _ in range(add):
             number = store.next_contact_id
             state, _created = store.upsert(
                 f"new.contact.{number}@example.com", {"FIRSTNAME": "New", "LASTNAME": f"Contact {number}"}

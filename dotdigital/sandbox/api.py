@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from dotdigital.sandbox.data_fields import normalise_value, value_fits
 from dotdigital.sandbox.http import ApiError, Request, Response, enum_value, json_response, lookup, parse_path_date
 from dotdigital.sandbox.seeded import Progression
 from dotdigital.sandbox.store import (
@@ -200,7 +201,13 @@ def _contact_fields(store: Store, body: Any) -> tuple[str, dict[str, Any], str |
         key = lookup(item, "key")
         if not isinstance(key, str) or key.upper() not in store.fields:
             raise ApiError(400, f"Data field {key!r} does not exist. ERROR_DATAFIELD_NOTFOUND")
-        fields[key.upper()] = lookup(item, "value")
+        field_type = store.fields[key.upper()].type
+        value = lookup(item, "value")
+        if not value_fits(field_type, value):
+            raise ApiError(
+                400, f"The value of data field {key!r} is not a valid {field_type} value. ERROR_PARAMETER_INVALID"
+            )
+        fields[key.upper()] = normalise_value(field_type, value)
     opt_in = lookup(body, "optInType")
     email_type = lookup(body, "emailType")
     return (

@@ -25,24 +25,36 @@ def list_data_fields(app: SandboxApp, request: Request) -> Response:
         return json_response([_render_field(f) for f in app.store.fields.values()])
 
 
+def value_fits(type_: str, value: Any) -> bool:
+    """Whether a JSON value can be stored in a data field of `type_` (None and "" clear any field)."""
+    if value is None or value == "":
+        return True
+    if type_ == "String":
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    if type_ == "Numeric":
+        return isinstance(value, str | int | float) and _is_number(value)
+    if type_ == "Date":
+        return isinstance(value, str) and _is_date(value)
+    if type_ == "Boolean":
+        return isinstance(value, bool) or (isinstance(value, str) and value.lower() in ("true", "false"))
+    return False
+
+
+def normalise_value(type_: str, value: Any) -> Any:
+    """A value that fits (see `value_fits`) as stored: "true"/"false" of a Boolean field become bools."""
+    if type_ == "Boolean" and isinstance(value, str) and value:
+        return value.lower() == "true"
+    return value
+
+
 def _check_default(type_: str, default: Any) -> Any:
-    if default is None or default == "":
-        return None
-    ok = {
-        "String": isinstance(default, str | int | float) and not isinstance(default, bool),
-        "Numeric": _is_number(default),
-        "Date": isinstance(default, str) and _is_date(default),
-        "Boolean": isinstance(default, bool) or str(default).lower() in ("true", "false"),
-    }[type_]
-    if not ok:
+    if not value_fits(type_, default):
         raise ApiError(400, f"The default value is not a valid {type_}. ERROR_DATAFIELD_INVALID")
-    if type_ == "Boolean" and not isinstance(default, bool):
-        return str(default).lower() == "true"
-    return default
+    return None if default in (None, "") else normalise_value(type_, default)
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
     try:
         float(value)

@@ -89,6 +89,62 @@ def test_admin_endpoints_over_http(sandbox):
     assert state["contacts"] == 2502 and state["faults"]["latency_ms"] == 5
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"modify": 3, "unsubscribe": 2, "book_id": [1]},
+        {"modify": 3, "unsubscribe": 2, "book_id": "1002"},
+        {"modify": 3, "unsubscribe": 2, "add": -1},
+        {"modify": 3, "unsubscribe": 2, "add": "many"},
+        {"modify": 3, "unsubscribe": 2, "remove": 1},
+    ],
+)
+def test_an_invalid_change_is_refused_with_400_before_anything_is_applied(sandbox, body):
+    auth = (sandbox.username, sandbox.password)
+    before = requests.get(f"{sandbox.url}/_sandbox/state", auth=auth, timeout=5).json()
+    refused = requests.post(f"{sandbox.url}/_sandbox/change", json=body, auth=auth, timeout=5)
+    assert refused.status_code == 400
+    assert refused.json()["message"].endswith("ERROR_PARAMETER_INVALID")
+    after = requests.get(f"{sandbox.url}/_sandbox/state", auth=auth, timeout=5).json()
+    assert (after["contacts"], after["changed"]) == (before["contacts"], before["changed"])  # nothing was applied
+
+
+@pytest.mark.parametrize(
+    ("field_type", "good", "bad"),
+    [
+        ("String", "text", {"nested": "object"}),
+        ("String", 12, [1, 2]),
+        ("Numeric", 4.5, "four"),
+        ("Numeric", "42", True),
+        ("Date", "2024-05-01T10:00:00Z", 20240501),
+        ("Date", "2024-05-01", "yesterday"),
+        ("Boolean", True, "yes"),
+        ("Boolean", "false", 1),
+    ],
+)
+def test_a_contact_data_field_value_must_fit_the_fields_type(sandbox, field_type, good, bad):
+    auth = (sandbox.username, sandbox.password)
+    name = f"F_{field_type.upper()}"
+    created = requests.post(
+        f"{sandbox.url}/v2/data-fields", json={"name": name, "type": field_type}, auth=auth, timeout=5
+    )
+    assert created.status_code == 201
+
+    def post(value):
+        contact = {"email": "typed@example.com", "dataFields": [{"key": name, "value": value}]}
+        return requests.post(f"{sandbox.url}/v2/contacts", json=contact, auth=auth, timeout=5)
+
+    refused = post(bad)
+    assert refused.status_code == 400
+    assert refused.json()["message"].endswith("ERROR_PARAMETER_INVALID")
+    assert name in refused.json()["message"]
+    assert requests.get(f"{sandbox.url}/v2/contacts/typed@example.com", auth=auth, timeout=5).status_code == 404
+    accepted = post(good)
+    assert accepted.status_code in (200, 201)
+    stored = {item["key"]: item["value"] for item in accepted.json()["dataFields"]}
+    assert stored[name] == (good == "true" if field_type == "Boolean" and isinstance(good, str) else good)
+
+
 def test_latency_is_added(sandbox):
     sandbox.set_faults(latency_ms=150)
     started = time.monotonic()
