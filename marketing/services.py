@@ -8,7 +8,7 @@ default owner and its key); records that already exist keep their owner and sour
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -48,6 +48,7 @@ ACTIVITY_FIELDS = (
     "bounced_at",
 )
 BATCH_SIZE = 1000
+INSERT_ATTEMPTS = 3  # a batch's INSERT is retried this often when other writers keep adding the same keys meanwhile
 
 
 @dataclass
@@ -72,6 +73,53 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _insert_missing(
+    model: type[models.Model],
+    find_existing: Callable[[], dict[Any, Any]],
+    build_new: Callable[[dict[Any, Any]], list[models.Model]],
+) -> tuple[dict[Any, Any], list[models.Model]]:
+    """Insert the rows of a batch that do not exist yet, and say exactly which ones were inserted.
+
+    `find_existing()` reads the batch's existing records (key -> record); `build_new(existing)` makes the records to
+    insert. A plain INSERT (no ON CONFLICT DO NOTHING) either inserts every new record or fails on a key another writer
+    added after the read; then it is rolled back to a savepoint and the batch read again, so that record is treated as
+    existing (updated with the batch's values) rather than skipped silently and miscounted as created. Call inside a
+    transaction.
+    """
+    for attempt in range(1, INSERT_ATTEMPTS + 1):
+        existing = find_existing()
+        new = build_new(existing)
+        if not new:
+            return existing, new
+        try:
+            with transaction.atomic():
+                model.objects.bulk_create(new)
+        except IntegrityError:
+            if attempt == INSERT_ATTEMPTS:
+                raise
+            continue
+        return existing, new
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _merge_by_key(rows: Iterable[tuple[Any, dict[str, Any]]]) -> dict[Any, dict[str, Any]]:
+    """One set of values per key, applying a batch's rows in order: a later row's values win, keys it leaves out keep
+    an earlier row's. (PostgreSQL refuses an INSERT ... ON CONFLICT DO UPDATE that touches a row twice.)"""
+    merged: dict[Any, dict[str, Any]] = {}
+    for key, values in rows:
+        merged.setdefault(key, {}).update(values)
+    return merged
+
+
+def _by_field_set(values_by_key: Mapping[Any, dict[str, Any]]) -> dict[tuple[str, ...], list[Any]]:
+    """The keys grouped by which fields their row gives, so each group is written with exactly its own fields: an
+    upsert updating the union of a batch's fields would reset a field one row leaves out to the model default."""
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for key, values in values_by_key.items():
+        groups.setdefault(tuple(sorted(values)), []).append(key)
+    return groups
 
 
 # Contacts ------------------------------------------------------------------------------------------------------------
@@ -122,9 +170,11 @@ def upsert_contacts(
     out keep their stored value. New contacts get `owner` and `source`; existing ones keep theirs. Rows without a valid
     email are skipped and counted; when a batch names an email twice, the last row wins.
 
-    Per batch: one SELECT of the existing contacts, one INSERT (ON CONFLICT DO NOTHING, so a contact created meanwhile
-    by someone else is not an error) and one UPDATE. Django's `bulk_create(update_conflicts=...)` cannot name the
-    functional unique index on `Lower("email")` as its conflict target, hence the SELECT first.
+    Per batch: one SELECT of the existing contacts, one INSERT of the new ones and one UPDATE of the changed ones.
+    Django's `bulk_create(update_conflicts=...)` cannot name the functional unique index on `Lower("email")` as its
+    conflict target, hence the SELECT first. When another writer creates one of the batch's contacts between the
+    SELECT and the INSERT, the INSERT is rolled back and the batch read again (see `_insert_missing`): `created`
+    counts only the contacts this call inserted.
     """
     result = UpsertResult()
     for batch in _batches(rows, batch_size):
@@ -142,16 +192,19 @@ def upsert_contacts(
         if not by_key:
             continue
         with transaction.atomic():
-            existing = {
-                c.email_key: c
-                for c in Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=list(by_key))
-            }
-            new = [
-                Contact(owner=owner, source=source, **values) for key, values in by_key.items() if key not in existing
-            ]
-            if new:
-                Contact.objects.bulk_create(new, ignore_conflicts=True)
-                result.created += len(new)
+            existing, new = _insert_missing(
+                Contact,
+                lambda by_key=by_key: {
+                    c.email_key: c
+                    for c in Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=list(by_key))
+                },
+                lambda existing, by_key=by_key: [
+                    Contact(owner=owner, source=source, **values)
+                    for key, values in by_key.items()
+                    if key not in existing
+                ],
+            )
+            result.created += len(new)
             changed, fields = [], set()
             for key, contact in existing.items():
                 values = by_key[key]
@@ -229,12 +282,20 @@ def add_contacts_to_list(
     ids = set(contact_ids)
     result = AddResult()
     with transaction.atomic():
-        existing = {
-            m.contact_id: m
-            for m in MarketingListMember.objects.select_for_update().filter(
-                marketing_list=marketing_list, contact_id__in=ids
-            )
-        }
+        # Members another writer adds meanwhile are found by the second read, and counted as already there.
+        existing, new = _insert_missing(
+            MarketingListMember,
+            lambda: {
+                m.contact_id: m
+                for m in MarketingListMember.objects.select_for_update().filter(
+                    marketing_list=marketing_list, contact_id__in=ids
+                )
+            },
+            lambda existing: [
+                MarketingListMember(marketing_list=marketing_list, contact_id=pk, subscribed_at=at)
+                for pk in Contact.objects.filter(pk__in=ids - set(existing)).values_list("pk", flat=True)
+            ],
+        )
         removed = [m for m in existing.values() if m.status == MemberStatus.REMOVED]
         for member in removed:
             member.status, member.removed_at, member.unsubscribed_at = MemberStatus.SUBSCRIBED, None, None
@@ -244,9 +305,6 @@ def add_contacts_to_list(
                 removed,
                 ["status", "removed_at", "unsubscribed_at", "unsubscribe_reason", "subscribed_at", "updated_at"],
             )
-        valid_new = Contact.objects.filter(pk__in=ids - set(existing)).values_list("pk", flat=True)
-        new = [MarketingListMember(marketing_list=marketing_list, contact_id=pk, subscribed_at=at) for pk in valid_new]
-        MarketingListMember.objects.bulk_create(new, ignore_conflicts=True)
         MarketingList.objects.filter(pk=marketing_list.pk).update(updated_at=at)
     result.added, result.resubscribed = len(new), len(removed)
     result.already = len(existing) - len(removed)
@@ -290,33 +348,32 @@ def upsert_list_members(marketing_list: MarketingList, rows: Iterable[Mapping[st
 
     Each row: `contact_id`, `status` (a `MemberStatus`), and optionally `at` (when it happened: the unsubscribe or
     removal date, or the subscription date) and `reason`. Creates missing members. One INSERT ... ON CONFLICT per
-    batch, so the result cannot tell created from changed rows: `updated` counts every row written.
+    batch, so the result cannot tell created from changed rows: `updated` counts every member written. When a batch
+    names a contact twice, its last row wins.
     """
     result = UpsertResult()
     now = timezone.now()
     for batch in _batches(rows, BATCH_SIZE):
-        members = []
+        members: dict[Any, MarketingListMember] = {}  # by contact: a later row for the same contact wins
         for row in batch:
             status = row.get("status")
             if status not in MemberStatus.values:
                 result.add_error(f"Unknown member status {status!r} for contact {row.get('contact_id')}")
                 continue
             at = row.get("at") or now
-            members.append(
-                MarketingListMember(
-                    marketing_list=marketing_list,
-                    contact_id=row["contact_id"],
-                    status=status,
-                    subscribed_at=at if status == MemberStatus.SUBSCRIBED else now,
-                    unsubscribed_at=at if status == MemberStatus.UNSUBSCRIBED else None,
-                    unsubscribe_reason=(row.get("reason") or "")[:255] if status == MemberStatus.UNSUBSCRIBED else "",
-                    removed_at=at if status == MemberStatus.REMOVED else None,
-                    updated_at=now,
-                )
+            members[row["contact_id"]] = MarketingListMember(
+                marketing_list=marketing_list,
+                contact_id=row["contact_id"],
+                status=status,
+                subscribed_at=at if status == MemberStatus.SUBSCRIBED else now,
+                unsubscribed_at=at if status == MemberStatus.UNSUBSCRIBED else None,
+                unsubscribe_reason=(row.get("reason") or "")[:255] if status == MemberStatus.UNSUBSCRIBED else "",
+                removed_at=at if status == MemberStatus.REMOVED else None,
+                updated_at=now,
             )
         if members:
             MarketingListMember.objects.bulk_create(
-                members,
+                list(members.values()),
                 update_conflicts=True,
                 unique_fields=["marketing_list", "contact"],
                 update_fields=["status", "unsubscribed_at", "unsubscribe_reason", "removed_at", "updated_at"],
@@ -332,27 +389,31 @@ def upsert_email_campaigns(rows: Iterable[Mapping[str, Any]], owner: AbstractBas
     """Create or update campaigns reported by an integration, keyed by (`source`, row["external_id"]).
 
     Each row has `external_id` and `name`, and any of subject, from_name, from_email, status (a `CampaignStatus`),
-    sent_at, marketing_list_id. New campaigns get `owner`; existing ones keep theirs. Returns external_id -> campaign
-    id for every row written, so the caller can link its own records and write statistics and activity.
+    sent_at, marketing_list_id. New campaigns get `owner`; existing ones keep theirs, and keep the stored value of
+    every field their row leaves out. When a batch names an external_id twice, its rows are applied in order (the
+    later value of a field wins). One INSERT ... ON CONFLICT per batch and set of fields given, then one SELECT.
+    Returns external_id -> campaign id for every row written, so the caller can link its own records and write
+    statistics and activity.
     """
     ids: dict[str, int] = {}
     now = timezone.now()
     for batch in _batches(rows, BATCH_SIZE):
-        campaigns, fields = [], set()
-        for row in batch:
-            values = {k: v for k, v in row.items() if k in CAMPAIGN_FIELDS}
-            fields.update(values)
-            campaigns.append(
-                EmailCampaign(owner=owner, source=source, external_id=str(row["external_id"]), updated_at=now, **values)
-            )
-        EmailCampaign.objects.bulk_create(
-            campaigns,
-            update_conflicts=True,
-            unique_fields=["source", "external_id"],
-            update_fields=sorted(fields | {"updated_at"}),
+        by_key = _merge_by_key(
+            (str(row["external_id"]), {k: v for k, v in row.items() if k in CAMPAIGN_FIELDS}) for row in batch
         )
-        keys = [c.external_id for c in campaigns]
-        ids.update(EmailCampaign.objects.filter(source=source, external_id__in=keys).values_list("external_id", "pk"))
+        for fields, keys in _by_field_set(by_key).items():
+            EmailCampaign.objects.bulk_create(
+                [
+                    EmailCampaign(owner=owner, source=source, external_id=key, updated_at=now, **by_key[key])
+                    for key in keys
+                ],
+                update_conflicts=True,
+                unique_fields=["source", "external_id"],
+                update_fields=[*fields, "updated_at"],
+            )
+        ids.update(
+            EmailCampaign.objects.filter(source=source, external_id__in=list(by_key)).values_list("external_id", "pk")
+        )
     return ids
 
 
@@ -369,26 +430,29 @@ def upsert_campaign_activities(campaign_id: int, rows: Iterable[Mapping[str, Any
     """Create or update per-contact activity of one campaign, keyed by `contact_id`.
 
     Each row: `contact_id` and any of sent_at, opens, first_opened_at, last_opened_at, clicks, last_clicked_at,
-    unsubscribed_at, bounce ("soft" / "hard"), bounced_at. One INSERT ... ON CONFLICT per batch: `updated` counts
-    every row written, created or changed.
+    unsubscribed_at, bounce ("soft" / "hard"), bounced_at; fields a row leaves out keep their stored value. When a
+    batch names a contact twice, its rows are applied in order (the later value of a field wins). One INSERT ... ON
+    CONFLICT per batch and set of fields given: `updated` counts every activity written, created or changed.
     """
     result = UpsertResult()
     now = timezone.now()
     for batch in _batches(rows, BATCH_SIZE):
-        activities, fields = [], set()
-        for row in batch:
-            values = {k: v for k, v in row.items() if k in ACTIVITY_FIELDS}
-            fields.update(values)
-            activities.append(
-                EmailCampaignActivity(campaign_id=campaign_id, contact_id=row["contact_id"], updated_at=now, **values)
-            )
-        EmailCampaignActivity.objects.bulk_create(
-            activities,
-            update_conflicts=True,
-            unique_fields=["campaign", "contact"],
-            update_fields=sorted(fields | {"updated_at"}),
+        by_contact = _merge_by_key(
+            (row["contact_id"], {k: v for k, v in row.items() if k in ACTIVITY_FIELDS}) for row in batch
         )
-        result.updated += len(activities)
+        for fields, contact_ids in _by_field_set(by_contact).items():
+            EmailCampaignActivity.objects.bulk_create(
+                [
+                    EmailCampaignActivity(
+                        campaign_id=campaign_id, contact_id=contact_id, updated_at=now, **by_contact[contact_id]
+                    )
+                    for contact_id in contact_ids
+                ],
+                update_conflicts=True,
+                unique_fields=["campaign", "contact"],
+                update_fields=[*fields, "updated_at"],
+            )
+        result.updated += len(by_contact)
     return result
 
 

@@ -50,7 +50,8 @@ def test_upsert_contacts_in_batches_with_duplicates_in_a_batch(owner):
     rows.append({"email": "P3@example.com", "last_name": "Last wins"})
     result = services.upsert_contacts(rows, owner, "acme", batch_size=10)
     assert Contact.objects.count() == 25
-    assert result.created + result.updated == 26 or result.created == 25
+    # p3 is created by the first batch; the last batch, where P3 comes again, updates it.
+    assert (result.created, result.updated, result.unchanged, result.skipped) == (25, 1, 0, 0)
     assert Contact.objects.get(email__iexact="p3@example.com").last_name == "Last wins"
 
 
@@ -198,3 +199,133 @@ def test_upsert_list_members_sets_states(owner):
     states = dict(marketing_list.members.values_list("contact_id", "status"))
     assert states == {a.pk: "unsubscribed", b.pk: "subscribed", c.pk: "removed"}
     assert marketing_list.members.get(contact=a).unsubscribed_at == when
+
+
+def test_upsert_email_campaigns_updates_only_the_keys_each_row_gives(owner):
+    sent = timezone.now()
+    ids = services.upsert_email_campaigns(
+        [
+            {"external_id": "1", "name": "Spring", "subject": "Hello", "status": CampaignStatus.SENT, "sent_at": sent},
+            {"external_id": "2", "name": "Summer", "subject": "Hot"},
+        ],
+        owner,
+        "acme",
+    )
+    # One batch, rows with different keys: a row that leaves out subject, status or sent_at keeps them.
+    services.upsert_email_campaigns(
+        [{"external_id": "1", "name": "Spring (renamed)"}, {"external_id": "2", "name": "Summer", "subject": "Hotter"}],
+        owner,
+        "acme",
+    )
+    spring, summer = EmailCampaign.objects.get(pk=ids["1"]), EmailCampaign.objects.get(pk=ids["2"])
+    assert (spring.name, spring.subject, spring.status, spring.sent_at) == ("Spring (renamed)", "Hello", "sent", sent)
+    assert (summer.name, summer.subject) == ("Summer", "Hotter")
+
+
+def test_upsert_email_campaigns_with_an_external_id_twice_in_a_batch(owner):
+    """PostgreSQL refuses ON CONFLICT DO UPDATE touching a row twice in one statement: rows are merged first, in
+    order, so the last value of each key wins."""
+    ids = services.upsert_email_campaigns(
+        [
+            {"external_id": "7", "name": "First", "subject": "Kept"},
+            {"external_id": 7, "name": "Second"},
+            {"external_id": "8", "name": "Other"},
+        ],
+        owner,
+        "acme",
+    )
+    assert set(ids) == {"7", "8"}
+    campaign = EmailCampaign.objects.get(pk=ids["7"])
+    assert (campaign.name, campaign.subject) == ("Second", "Kept")
+    assert EmailCampaign.objects.count() == 2
+
+
+def test_upsert_campaign_activities_updates_only_the_keys_each_row_gives(owner):
+    campaign = EmailCampaignFactory()
+    a, b = ContactFactory.create_batch(2)
+    now = timezone.now()
+    services.upsert_campaign_activities(
+        campaign.pk, [{"contact_id": a.pk, "opens": 5, "first_opened_at": now}, {"contact_id": b.pk, "opens": 1}]
+    )
+    services.upsert_campaign_activities(
+        campaign.pk, [{"contact_id": a.pk, "clicks": 2}, {"contact_id": b.pk, "opens": 2, "bounce": "soft"}]
+    )
+    activity_a = EmailCampaignActivity.objects.get(contact=a)
+    assert (activity_a.opens, activity_a.first_opened_at, activity_a.clicks) == (5, now, 2)
+    activity_b = EmailCampaignActivity.objects.get(contact=b)
+    assert (activity_b.opens, activity_b.bounce) == (2, "soft")
+
+
+def test_upsert_campaign_activities_with_a_contact_twice_in_a_batch(owner):
+    campaign = EmailCampaignFactory()
+    a, b = ContactFactory.create_batch(2)
+    result = services.upsert_campaign_activities(
+        campaign.pk,
+        [
+            {"contact_id": a.pk, "opens": 1, "clicks": 4},
+            {"contact_id": b.pk, "opens": 1},
+            {"contact_id": a.pk, "opens": 3},
+        ],
+    )
+    assert result.updated == 2
+    activity_a = EmailCampaignActivity.objects.get(contact=a)
+    assert (activity_a.opens, activity_a.clicks) == (3, 4)
+
+
+def test_upsert_list_members_with_a_contact_twice_in_a_batch():
+    marketing_list = MarketingListFactory()
+    a, b = ContactFactory.create_batch(2)
+    result = services.upsert_list_members(
+        marketing_list,
+        [
+            {"contact_id": a.pk, "status": "unsubscribed", "reason": "First"},
+            {"contact_id": b.pk, "status": "subscribed"},
+            {"contact_id": a.pk, "status": "removed"},
+        ],
+    )
+    assert result.updated == 2
+    assert dict(marketing_list.members.values_list("contact_id", "status")) == {a.pk: "removed", b.pk: "subscribed"}
+
+
+def race_after_first_read(monkeypatch, concurrent_write):
+    """Have `concurrent_write()` run once right after a batch's first read of its existing records, as another
+    writer committing between that read and the batch's INSERT would."""
+    real_insert_missing = services._insert_missing
+    done = []
+
+    def insert_missing(model, find_existing, build_new):
+        def find_then_race():
+            found = find_existing()
+            if not done:
+                done.append(concurrent_write())
+            return found
+
+        return real_insert_missing(model, find_then_race, build_new)
+
+    monkeypatch.setattr(services, "_insert_missing", insert_missing)
+    return done
+
+
+def test_upsert_contacts_counts_only_what_it_inserted(owner, monkeypatch):
+    """A contact created by someone else between the batch's SELECT and its INSERT is not counted as created: it is
+    updated with the row's values instead of being skipped silently."""
+    raced = race_after_first_read(
+        monkeypatch, lambda: Contact.objects.create(email="Race@Example.com", first_name="Other", owner=owner)
+    )
+    result = services.upsert_contacts(
+        [{"email": "race@example.com", "first_name": "Mine"}, {"email": "calm@example.com"}], owner, "acme"
+    )
+    assert raced
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert Contact.objects.get(email__iexact="race@example.com").first_name == "Mine"
+    assert Contact.objects.count() == 2
+
+
+def test_add_contacts_to_list_counts_only_what_it_inserted(owner, monkeypatch):
+    marketing_list = MarketingListFactory()
+    a, b = ContactFactory.create_batch(2)
+    raced = race_after_first_read(monkeypatch, lambda: MemberFactory(marketing_list=marketing_list, contact=a))
+    result = services.add_contacts_to_list(marketing_list, [a.pk, b.pk])
+    assert raced
+    assert (result.added, result.resubscribed, result.already) == (1, 0, 1)
+    assert services.member_counts(marketing_list)["subscribed"] == 2
