@@ -17,7 +17,14 @@ from ..models import (
     EmailCampaignActivity,
     EmailCampaignStatistics,
 )
-from ..paging import KeysFirstQuerySet, LargeTablePaginator
+from ..paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_NUMBER,
+    BoundedPaginator,
+    KeysFirstQuerySet,
+    LargeTablePaginator,
+    parse_positive_int,
+)
 from ..panels import render_panels
 from ..tables import ActivityTable, EmailCampaignTable
 from .base import (
@@ -33,6 +40,7 @@ class EmailCampaignListView(GridView):
     breadcrumbs = (MARKETING,)
     table_class = EmailCampaignTable
     filterset_class = EmailCampaignFilter
+    paginator_class = BoundedPaginator
     empty_message = (
         "No email campaigns yet. Campaigns appear here when an integration imports them from your email platform."
     )
@@ -42,13 +50,12 @@ class EmailCampaignListView(GridView):
 
 
 def page_size(request) -> int:
-    value = request.GET.get("per_page", "")
-    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else PAGE_SIZES[1]
+    value = parse_positive_int(request.GET.get("per_page", ""), max(PAGE_SIZES))
+    return value if value in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 def page_number(request) -> int:
-    value = request.GET.get("page", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return parse_positive_int(request.GET.get("page", ""), MAX_PAGE_NUMBER) or 1
 
 
 def statistic_tiles(statistics: EmailCampaignStatistics) -> list[dict]:

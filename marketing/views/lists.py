@@ -23,7 +23,7 @@ from ..models import (
     MarketingList,
     MarketingListMember,
 )
-from ..paging import KeysFirstQuerySet, LargeTablePaginator
+from ..paging import MAX_ID, BoundedPaginator, KeysFirstQuerySet, LargeTablePaginator, parse_positive_int
 from ..panels import render_panels
 from ..tables import MarketingListTable, MemberTable
 from .base import (
@@ -57,6 +57,7 @@ class MarketingListListView(GridView):
     breadcrumbs = (MARKETING,)
     table_class = MarketingListTable
     filterset_class = MarketingListFilter
+    paginator_class = BoundedPaginator
     empty_message = "No marketing lists yet. Create one, then add contacts to it."
     page_actions = (
         action(
@@ -277,7 +278,7 @@ class AddMembersView(BackofficeMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        ids = [int(v) for v in request.POST.getlist("contact") if v.isdigit()]
+        ids = [pk for v in request.POST.getlist("contact") if (pk := parse_positive_int(v, MAX_ID))]
         if not ids:
             messages.warning(request, "Tick at least one contact to add.")
             return HttpResponseRedirect(request.get_full_path())
