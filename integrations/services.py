@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import crypto
 from .models import Integration, IntegrationChange
@@ -26,6 +28,7 @@ def _setting_label(type_key: str, name: str) -> str:
     return name
 
 
+@sensitive_variables()
 @transaction.atomic
 def create_integration(
     *,
@@ -62,6 +65,7 @@ def create_integration(
     return integration
 
 
+@sensitive_variables()
 @transaction.atomic
 def update_integration(
     integration: Integration,
@@ -73,12 +77,17 @@ def update_integration(
     settings: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     discovered_settings: Mapping[str, Any] | None = None,
+    remove_secrets: Iterable[str] = (),
 ) -> list[str]:
     """Apply the changes, record which fields changed (labels only, never values), and return those labels.
 
-    A blank secret keeps the stored value. Nothing is written when nothing changed.
+    A blank secret keeps the stored value; a secret named in `remove_secrets` is deleted ("<label> removed").
+    When a non-secret connection field (the API user name) changes without newly `discovered_settings` (saved
+    without a successful check), the settings discovered for the old account are dropped, so the next call
+    discovers them again instead of using another account's API endpoint. Nothing is written when nothing changed.
     """
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    integration_type = registry.get(integration.type)
     changed: list[str] = []
     if name is not None and name != integration.name:
         integration.name = name
@@ -94,15 +103,26 @@ def update_integration(
         if new_settings.get(key) != value:
             new_settings[key] = value
             changed.append(_setting_label(integration.type, key))
+    if integration_type is not None and not discovered_settings:
+        secret_names = set(integration_type.secret_fields)
+        account_fields = [name for name in integration_type.connection_fields if name not in secret_names]
+        if any(new_settings.get(name) != integration.settings.get(name) for name in account_fields):
+            for key in integration_type.discovered_setting_labels:
+                if new_settings.pop(key, None) not in (None, ""):
+                    changed.append(_setting_label(integration.type, key))
     integration.settings = new_settings
     typed_secrets = {k: v for k, v in (secrets or {}).items() if v}
-    if typed_secrets:
+    removed = [name for name in remove_secrets if name not in typed_secrets]
+    if typed_secrets or removed:
         # Secrets the current key cannot read are replaced by what was typed (the form asked for all of them).
         stored = integration.readable_secrets()
         for key, value in typed_secrets.items():
             if stored.get(key) != value:
                 stored[key] = value
                 changed.append(_setting_label(integration.type, key))
+        for key in removed:
+            if stored.pop(key, None) is not None:
+                changed.append(f"{_setting_label(integration.type, key)} removed")
         integration.set_secrets(stored)
     if changed:
         integration.updated_by = user
@@ -117,12 +137,16 @@ def update_integration(
 def set_enabled(integration: Integration, enabled: bool, *, user: AbstractBaseUser | None) -> bool:
     """Activate or deactivate. A deactivated integration is skipped by scheduled syncs and does not make its
     type's menu group appear. Returns whether anything changed."""
+    now = timezone.now()
+    # `.update()` skips auto_now, so "Updated" is set here.
     updated = Integration.objects.filter(pk=integration.pk, enabled=not enabled).update(
-        enabled=enabled, updated_by=user
+        enabled=enabled, updated_by=user, updated_at=now
     )
     if not updated:
         return False
     integration.enabled = enabled
+    integration.updated_by = user
+    integration.updated_at = now
     action = IntegrationChange.Action.ACTIVATED if enabled else IntegrationChange.Action.DEACTIVATED
     IntegrationChange.objects.create(integration=integration, user=user, action=action, fields=["Status"])
     return True
@@ -134,6 +158,7 @@ def delete_integration(integration: Integration) -> None:
     integration.delete()
 
 
+@sensitive_variables()
 def check_connection(type_key: str, values: Mapping[str, Any]) -> ConnectionResult:
     """Ask the type to try `values` (secrets in clear) against the remote service."""
     integration_type = registry.get(type_key)

@@ -1,6 +1,9 @@
 """Writes through the services: the change log records who, when and which fields, never a secret's value."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from integrations import services
 from integrations.models import Integration, IntegrationChange
@@ -75,3 +78,53 @@ def test_unknown_type_is_refused(administrator):
         services.create_integration(
             type_key="nope", name="x", default_owner=administrator, settings={}, secrets={}, user=administrator
         )
+
+
+def test_activate_and_deactivate_set_updated_at_and_updated_by(make_integration, administrator, make_user):
+    integration = make_integration()
+    Integration.objects.filter(pk=integration.pk).update(updated_at=timezone.now() - timedelta(days=3))
+    before = Integration.objects.get(pk=integration.pk).updated_at
+    operator = make_user("Administrator", username="toggler")
+    assert services.set_enabled(integration, False, user=operator) is True
+    integration.refresh_from_db()
+    assert integration.updated_at > before + timedelta(days=2)
+    assert integration.updated_by == operator
+
+
+def test_a_changed_account_field_without_a_check_drops_the_discovered_settings(make_integration, administrator):
+    integration = make_integration(discovered_settings={"account": "Fake Ltd"})
+    changed = services.update_integration(
+        integration, user=administrator, settings={"endpoint": "https://other.example.com/"}
+    )
+    assert changed == ["Endpoint", "Account"]
+    assert Integration.objects.get(pk=integration.pk).settings == {"endpoint": "https://other.example.com/"}
+
+
+def test_a_changed_account_field_with_a_successful_check_keeps_the_new_discovered_settings(
+    make_integration, administrator
+):
+    integration = make_integration(discovered_settings={"account": "Fake Ltd"})
+    services.update_integration(
+        integration,
+        user=administrator,
+        settings={"endpoint": "https://other.example.com/"},
+        discovered_settings={"account": "Other Ltd"},
+    )
+    assert Integration.objects.get(pk=integration.pk).settings["account"] == "Other Ltd"
+
+
+def test_an_unchanged_account_field_keeps_the_discovered_settings(make_integration, administrator):
+    integration = make_integration(discovered_settings={"account": "Fake Ltd"})
+    services.update_integration(
+        integration, user=administrator, name="Renamed", settings={"endpoint": "https://fake.example.com/"}
+    )
+    assert Integration.objects.get(pk=integration.pk).settings["account"] == "Fake Ltd"
+
+
+def test_a_removed_secret_is_deleted_and_logged_without_its_value(make_integration, administrator):
+    integration = make_integration()
+    changed = services.update_integration(integration, user=administrator, remove_secrets=["token"])
+    assert changed == ["Token removed"]
+    assert Integration.objects.get(pk=integration.pk).get_secrets() == {}
+    change = integration.changes.filter(action=IntegrationChange.Action.UPDATED).get()
+    assert change.fields == ["Token removed"] and GOOD_TOKEN not in str(change.fields)
