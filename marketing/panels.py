@@ -7,8 +7,10 @@
 
     register_panel(MarketingList, "dotdigital", render_address_book_panel, order=50)
 
-`render(request, obj)` returns the panel's HTML (already escaped, e.g. from `render_to_string`) or None to show
-nothing for this object. A panel that raises is logged and left out, so one broken integration never breaks the page.
+`render(request, obj)` returns the panel's HTML as a `SafeString` (from `render_to_string` or `format_html`) or None
+to show nothing for this object. A plain `str` is treated as text and escaped (`conditional_escape`), so HTML built
+with an f-string shows as its source instead of running: build markup with templates or `format_html`.
+A panel that raises is logged and left out, so one broken integration never breaks the page.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 from django.http import HttpRequest
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,8 @@ def panels_for(model: type[Model]) -> list[Panel]:
 
 
 def render_panels(request: HttpRequest, obj: Model) -> list[SafeString]:
-    """The HTML of every panel registered for `obj`'s model, in order, leaving out empty and failing ones."""
+    """The HTML of every panel registered for `obj`'s model, in order, leaving out empty and failing ones; a
+    renderer's plain `str` is escaped, only a `SafeString` goes out as HTML."""
     html = []
     for panel in panels_for(type(obj)):
         try:
@@ -63,5 +67,5 @@ def render_panels(request: HttpRequest, obj: Model) -> list[SafeString]:
             logger.exception("Panel %r for %s %s failed", panel.key, type(obj).__name__, obj.pk)
             continue
         if content:
-            html.append(mark_safe(content))  # noqa: S308 - the contract: renderers return escaped HTML
+            html.append(conditional_escape(content))  # SafeString kept as it is, any other str escaped
     return html

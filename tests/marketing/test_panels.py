@@ -48,8 +48,8 @@ def test_every_view_page_renders_its_panels(client, marketer, panels):
 
 
 def test_panels_in_order_and_none_shows_nothing(client, marketer, panels):
-    panels(Contact, "second", lambda request, obj: "<p>second panel</p>", order=20)
-    panels(Contact, "first", lambda request, obj: "<p>first panel</p>", order=10)
+    panels(Contact, "second", lambda request, obj: format_html("<p>{}</p>", "second panel"), order=20)
+    panels(Contact, "first", lambda request, obj: format_html("<p>{}</p>", "first panel"), order=10)
     panels(Contact, "silent", lambda request, obj: None)
     assert [p.key for p in panels_for(Contact)] == ["first", "second", "silent"]
     contact = ContactFactory()
@@ -76,3 +76,15 @@ def test_panel_gets_the_request(client, marketer, panels):
     contact = ContactFactory()
     client.force_login(marketer)
     assert "seen by marketer1" in client.get(reverse("marketing:contact_detail", args=[contact.pk])).content.decode()
+
+
+def test_a_plain_string_from_a_panel_is_escaped(client, marketer, panels):
+    """Only a SafeString (render_to_string, format_html) goes out as HTML: a str built with an f-string is text."""
+    contact = ContactFactory(first_name="<script>alert(1)</script>")
+    panels(Contact, "careless", lambda request, obj: f"<div>Synced {obj.first_name}</div>")
+    panels(Contact, "careful", lambda request, obj: format_html("<div>Careful {}</div>", obj.first_name))
+    client.force_login(marketer)
+    page = client.get(reverse("marketing:contact_detail", args=[contact.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;div&gt;Synced &lt;script&gt;alert(1)&lt;/script&gt;&lt;/div&gt;" in page
+    assert "<div>Careful &lt;script&gt;alert(1)&lt;/script&gt;</div>" in page
