@@ -35,6 +35,18 @@ def test_paging_stops_after_an_empty_page_when_the_total_is_a_multiple(make_sand
     assert pages[0][0]["dataFields"] is None
 
 
+def test_five_thousand_contacts_in_at_most_six_contact_calls(make_sandbox):
+    big = make_sandbox(seed=11, contacts=5000, address_books=1, campaigns=0)
+    client = big.client()
+    assert client.page_size == 1000  # Dotdigital's maximum select, the default
+    pages = list(client.contacts(with_full_data=True))
+    ids = _ids(pages)
+    assert len(ids) == 5000 and len(set(ids)) == 5000
+    contact_calls = [path for _method, path, _host in big.app.requests if path == "/v2/contacts"]
+    assert len(contact_calls) <= 6  # five full pages and the empty page that ends the loop
+    assert client.call_count == 1 + len(contact_calls)
+
+
 def test_address_book_contacts_match_the_book_count(sandbox):
     client = sandbox.client()
     books = [book for page in client.address_books() for book in page]
