@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
@@ -93,9 +94,10 @@ class MarketingListDetailView(GridView):
     breadcrumbs = (MARKETING, LISTS)
     empty_message = "No members yet."
 
-    def dispatch(self, request, *args, **kwargs):
-        self.object = get_object_or_404(MarketingList.objects.select_related("owner"), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def object(self) -> MarketingList:
+        # Looked up on first use, after the sign-in and permission checks: no one learns which ids exist.
+        return get_object_or_404(MarketingList.objects.select_related("owner"), pk=self.kwargs["pk"])
 
     def get_title(self):
         return str(self.object)
@@ -219,14 +221,18 @@ class ListMemberMixin(BackofficeMixin):
 
     breadcrumbs = (MARKETING, LISTS)
 
-    def dispatch(self, request, *args, **kwargs):
-        self.member = get_object_or_404(
+    @cached_property
+    def member(self) -> MarketingListMember:
+        # Looked up on first use, after the sign-in and permission checks: no one learns which ids exist.
+        return get_object_or_404(
             MarketingListMember.objects.select_related("contact", "marketing_list"),
-            pk=kwargs["member_pk"],
-            marketing_list_id=kwargs["pk"],
+            pk=self.kwargs["member_pk"],
+            marketing_list_id=self.kwargs["pk"],
         )
-        self.marketing_list = self.member.marketing_list
-        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def marketing_list(self) -> MarketingList:
+        return self.member.marketing_list
 
     def get_breadcrumbs(self):
         return [
@@ -244,9 +250,10 @@ class AddMembersView(BackofficeMixin, TemplateView):
     breadcrumbs = (MARKETING, LISTS)
     limit = 50
 
-    def dispatch(self, request, *args, **kwargs):
-        self.marketing_list = get_object_or_404(MarketingList, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def marketing_list(self) -> MarketingList:
+        # Looked up on first use, after the sign-in and permission checks: no one learns which ids exist.
+        return get_object_or_404(MarketingList, pk=self.kwargs["pk"])
 
     def get_title(self):
         return f"Add Contacts to {self.marketing_list}"

@@ -260,3 +260,29 @@ def test_a_deactivated_owner_stays_selectable_on_their_records(client, marketer,
     assert contact.company == "New" and contact.owner == former
     create = client.get(reverse("marketing:contact_create")).content.decode()
     assert f'value="{former.pk}"' not in create
+
+
+def object_urls(list_pk: int, member_pk: int) -> list[str]:
+    return [
+        reverse("marketing:list_detail", args=[list_pk]),
+        reverse("marketing:list_update", args=[list_pk]),
+        reverse("marketing:list_delete", args=[list_pk]),
+        reverse("marketing:list_add_members", args=[list_pk]),
+        reverse("marketing:member_unsubscribe", args=[list_pk, member_pk]),
+        reverse("marketing:member_resubscribe", args=[list_pk, member_pk]),
+        reverse("marketing:member_remove", args=[list_pk, member_pk]),
+    ]
+
+
+def test_no_one_learns_which_ids_exist_before_signing_in(client, data, make_user):
+    """Objects are looked up after the sign-in and permission checks: the answer is the same for an id that exists
+    and one that does not."""
+    existing = object_urls(data["list"].pk, data["member"].pk)
+    missing = object_urls(data["list"].pk + 1000, data["member"].pk + 1000)
+    for url in existing + missing:
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+    client.force_login(make_user(None, username="nobody"))  # signed in, no role
+    for url in existing + missing:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url).status_code == 403, url
