@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from backoffice.menu import MenuItem
 from dotdigital.client import DotdigitalClient
 from dotdigital.exceptions import (
@@ -26,6 +28,7 @@ KEY = "dotdigital"
 CHECK_TIMEOUT = (5.0, 30.0)
 
 
+@sensitive_variables()
 def interactive_client(username: str, password: str, **kwargs: Any) -> DotdigitalClient:
     """A client for calls a person waits for (a page or a button): short timeouts, at most one retry."""
     return DotdigitalClient(username, password, timeout=CHECK_TIMEOUT, max_retries=1, retry_time_budget=10.0, **kwargs)
@@ -58,8 +61,10 @@ class DotdigitalIntegrationType(IntegrationType):
         "api_endpoint": "API endpoint",
         "account_name": "Account name",
         "main_email": "Main email",
+        "account_id": "Account ID",
     }
 
+    @sensitive_variables()
     def check_connection(self, values: Mapping[str, Any]) -> ConnectionResult:
         """Call account-info with the API user; on success report the account and remember its API endpoint."""
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.views.decorators.debug import sensitive_variables
 
 from .models import Integration
 from .registry import IntegrationType
@@ -35,6 +36,8 @@ class TypeSettingsForm(forms.Form):
         self.secret_fields = tuple(secret_fields)
         self.stored_secrets = set(stored_secrets)
         self.pending_secrets = set(pending_secrets)
+        # Stored secrets the person chose to remove (the type's `clean()` adds them): deleted on save.
+        self.removed_secrets: set[str] = set()
         for name in self.secret_fields:
             field = self.fields[name]
             field.widget = forms.PasswordInput(
@@ -164,6 +167,11 @@ class IntegrationForm(forms.ModelForm):
         secret = set(self.integration_type.secret_fields)
         return {k: v for k, v in self.settings_form.cleaned_data.items() if k not in secret}
 
+    def removed_secrets(self) -> set[str]:
+        """Stored secrets to delete on save (for example the Client Secret key when the OAuth client is removed)."""
+        return set(self.settings_form.removed_secrets)
+
+    @sensitive_variables()
     def typed_secrets(self) -> dict[str, str]:
         """Secrets typed now, or typed before a failed connection check; blank ones are left out (kept)."""
         values = {}
@@ -173,12 +181,14 @@ class IntegrationForm(forms.ModelForm):
                 values[name] = value
         return values
 
+    @sensitive_variables()
     def connection_values(self) -> dict[str, Any]:
         """Every setting in clear for a connection check: typed values, else the stored secrets."""
         stored = self.instance.readable_secrets() if self.instance.pk else {}
         return {**self.settings_values(), **stored, **self.typed_secrets()}
 
 
+@sensitive_variables()
 def connection_check_values(form: IntegrationForm) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """Validate only what a connection check needs. Returns (values, {}) or (None, errors by label)."""
     settings_form = form.settings_form

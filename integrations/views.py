@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets as token_generator
+from functools import wraps
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.db.models.deletion import CASCADE
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import DetailView, TemplateView
 
 from backoffice.generic import BackofficeMixin, GridView
@@ -55,6 +59,40 @@ class IntegrationListView(GridView):
         return None
 
 
+PENDING_FIELD = "pending_secrets"  # the form field carrying the token of secrets kept in the session
+DUPLICATE_NAME = "An integration with this name already exists."
+
+
+def secret_post_parameters(view):
+    """Mark the secret fields of every registered type (and the pending-secrets token) as sensitive POST
+    parameters, so error reports never show them. The names are read per request: types register in ready()."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        names = {name for integration_type in registry.all() for name in integration_type.secret_fields}
+        return sensitive_post_parameters(*sorted(names), PENDING_FIELD)(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+class IntegrationObjectMixin:
+    """Looks the integration of `pk` up only once the login and permission checks of BackofficeMixin passed
+    (it comes after BackofficeMixin in the bases), so an anonymous visitor learns nothing from a 404."""
+
+    integration: Integration | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if "pk" in kwargs:
+            self.integration = get_object_or_404(Integration.objects.select_related("default_owner"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _add_or_change(view: View) -> tuple[str]:
+    """The permission of a create-or-edit view: change with a pk in the URL, else add."""
+    return ("integrations.change_integration",) if "pk" in view.kwargs else ("integrations.add_integration",)
+
+
+@sensitive_variables()
 def _stash_pending_secrets(request, values: dict[str, str]) -> str:
     """Keep secrets typed into a form whose save failed its connection check, encrypted, in the session only."""
     if not values:
@@ -68,6 +106,7 @@ def _stash_pending_secrets(request, values: dict[str, str]) -> str:
     return token
 
 
+@sensitive_variables()
 def _pending_secrets(request, token: str, *, pop: bool = False) -> dict[str, str]:
     pending = dict(request.session.get(PENDING_SESSION_KEY, {}))
     stored = pending.pop(token, None) if pop else pending.get(token)
@@ -81,19 +120,14 @@ def _pending_secrets(request, token: str, *, pop: bool = False) -> dict[str, str
         return {}
 
 
-class IntegrationFormView(BackofficeMixin, TemplateView):
+@method_decorator(secret_post_parameters, name="dispatch")
+class IntegrationFormView(BackofficeMixin, IntegrationObjectMixin, TemplateView):
     """Create and edit share this view: the generic fields plus the chosen type's settings form."""
 
     template_name = "integrations/integration_form.html"
-    integration: Integration | None = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if "pk" in kwargs:
-            self.integration = get_object_or_404(Integration.objects.select_related("default_owner"), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
     def get_permission_required(self):
-        return ("integrations.change_integration",) if self.integration else ("integrations.add_integration",)
+        return _add_or_change(self)
 
     def get_title(self) -> str:
         return f"Edit {self.integration.name}" if self.integration else "Create Integration"
@@ -149,19 +183,29 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
         form = self.build_form(integration_type) if integration_type else None
         return self.render_to_response(self.get_context_data(form=form, integration_type=integration_type))
 
+    def keep_typed_secrets(self, form: IntegrationForm, context: dict) -> None:
+        """The page comes back without the secrets (never rendered): keep what was typed, encrypted in the
+        session, so a later Save uses it."""
+        typed = form.typed_secrets()
+        if typed:
+            form.settings_form.keep_pending(typed)
+            context["pending_token"] = _stash_pending_secrets(self.request, typed)
+
+    @sensitive_variables()
     def post(self, request, *args, **kwargs):
         integration_type = self.get_type()
         if integration_type is None:
             messages.error(request, "Choose a type from the list.")
             return redirect("integrations:create")
         action = request.POST.get("action", "save_close")
-        pending_token = request.POST.get("pending_secrets", "")
+        pending_token = request.POST.get(PENDING_FIELD, "")
         pending = _pending_secrets(request, pending_token) if pending_token else {}
         form = self.build_form(integration_type, request.POST, pending)
         context = {"form": form, "integration_type": integration_type}
 
         if action == "check":  # the Check connection button without JavaScript
             context["check_result"], context["check_errors"] = _run_check(form)
+            self.keep_typed_secrets(form, context)
             return self.render_to_response(self.get_context_data(**context))
 
         if not form.is_valid():
@@ -171,16 +215,18 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
         if action != "save_anyway":
             result = services.check_connection(integration_type.key, form.connection_values())
             if not result.ok:
-                form.settings_form.keep_pending(form.typed_secrets())
-                context.update(
-                    save_failure=result,
-                    then=action,
-                    pending_token=_stash_pending_secrets(request, form.typed_secrets()),
-                )
+                context.update(save_failure=result, then=action)
+                self.keep_typed_secrets(form, context)
                 return self.render_to_response(self.get_context_data(**context))
         close = (request.POST.get("then") if action == "save_anyway" else action) != "save"
         discovered = dict(result.discovered_settings) if result else {}
-        integration = self.save(form, discovered)
+        try:
+            integration = self.save(form, discovered)
+        except IntegrityError:
+            # Another save took the name between validation and now (the unique index decides).
+            form.add_error("name", DUPLICATE_NAME)
+            self.keep_typed_secrets(form, context)
+            return self.render_to_response(self.get_context_data(**context))
         if pending_token:
             _pending_secrets(request, pending_token, pop=True)
         if result is None:
@@ -191,6 +237,7 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
             return redirect("integrations:list")
         return redirect("integrations:edit", pk=integration.pk)
 
+    @sensitive_variables()
     def save(self, form: IntegrationForm, discovered: dict) -> Integration:
         data = form.cleaned_data
         if self.integration:
@@ -203,6 +250,7 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
                 settings=form.settings_values(),
                 secrets=form.typed_secrets(),
                 discovered_settings=discovered,
+                remove_secrets=form.removed_secrets(),
             )
             return Integration.objects.get(pk=self.integration.pk)
         return services.create_integration(
@@ -217,6 +265,7 @@ class IntegrationFormView(BackofficeMixin, TemplateView):
         )
 
 
+@sensitive_variables()
 def _run_check(form: IntegrationForm) -> tuple[ConnectionResult | None, dict[str, list[str]]]:
     values, errors = connection_check_values(form)
     if errors:
@@ -224,26 +273,22 @@ def _run_check(form: IntegrationForm) -> tuple[ConnectionResult | None, dict[str
     return services.check_connection(form.integration_type.key, values), {}
 
 
-class CheckConnectionView(BackofficeMixin, View):
+@method_decorator(secret_post_parameters, name="dispatch")
+class CheckConnectionView(BackofficeMixin, IntegrationObjectMixin, View):
     """htmx: try what is typed in the form (a blank secret on edit means the stored one); saves nothing."""
 
     http_method_names = ["post"]
 
-    def dispatch(self, request, *args, **kwargs):
-        self.integration = None
-        if "pk" in kwargs:
-            self.integration = get_object_or_404(Integration, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
     def get_permission_required(self):
-        return ("integrations.change_integration",) if self.integration else ("integrations.add_integration",)
+        return _add_or_change(self)
 
+    @sensitive_variables()
     def post(self, request, *args, **kwargs):
         type_key = self.integration.type if self.integration else request.POST.get("type", "")
         integration_type = registry.get(type_key)
         if integration_type is None:
             return HttpResponse("Choose a type first.", status=400)
-        pending_token = request.POST.get("pending_secrets", "")
+        pending_token = request.POST.get(PENDING_FIELD, "")
         form = IntegrationForm(
             request.POST,
             instance=self.integration or Integration(type=type_key),

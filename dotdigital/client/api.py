@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from dotdigital.client.hosts import check_host_allowed
 from dotdigital.client.transport import Transport, logger
@@ -104,6 +105,7 @@ class DotdigitalClient:
     Paged calls yield one page (a list of dicts, camelCase as Dotdigital sends them) at a time.
     """
 
+    @sensitive_variables()
     def __init__(
         self,
         username: str,

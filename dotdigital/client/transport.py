@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
@@ -210,6 +211,7 @@ def error_for(response: requests.Response) -> DotdigitalError:
 class Transport:
     """One requests.Session with HTTP Basic auth, timeouts, retries and a call counter."""
 
+    @sensitive_variables()  # error reports show no local of this frame or below (the credentials, the auth header)
     def __init__(
         self,
         username: str,
@@ -257,6 +259,7 @@ class Transport:
     def _count_retry(self) -> None:
         self.call_count += 1
 
+    @sensitive_variables()
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one logical call (retries included) and return a successful response or raise a typed error."""
         hostport = urlsplit(url).netloc.rpartition("@")[2]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
+from django.core.signals import got_request_exception
 from django.test import Client
 from django.urls import reverse
+from django.views.debug import ExceptionReporter
 
 from backoffice import roles
 from integrations import services
@@ -79,11 +83,39 @@ def test_permissions_per_role_on_every_view(client, role_users, make_integration
     assert Integration.objects.filter(pk=integration.pk).exists()
 
 
+@pytest.mark.parametrize("role", [roles.OPERATIONS, roles.MARKETING_MANAGER])
+def test_create_edit_and_delete_by_post_are_refused_without_the_permission(client, role_users, make_integration, role):
+    integration = make_integration()
+    client.force_login(role_users[role])
+    attempts = {
+        "create": reverse("integrations:create") + "?type=fake",
+        "edit": reverse("integrations:edit", args=[integration.pk]),
+        "delete": reverse("integrations:delete", args=[integration.pk]),
+    }
+    for name, url in attempts.items():
+        data = form_data(name="Taken over", token="token-by-someone-else", default_owner=role_users[role].pk)
+        response = client.post(url, data)
+        assert response.status_code == 403, f"{role} {name}"
+    assert list(Integration.objects.values_list("name", flat=True)) == ["Fake one"]
+    integration.refresh_from_db()
+    assert integration.get_secrets() == {"token": GOOD_TOKEN}
+    assert integration.changes.count() == 1  # only its creation
+
+
 def test_anonymous_users_are_sent_to_the_login_page(client, make_integration):
     integration = make_integration()
     for _name, (method, url) in view_urls(integration.pk).items():
         response = getattr(client, method)(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_anonymous_users_learn_nothing_from_a_missing_integration(client, make_integration):
+    integration = make_integration()
+    missing = integration.pk + 1000
+    for name in ("detail", "edit", "delete", "check_existing", "toggle"):
+        method, url = view_urls(missing)[name]
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), name
 
 
 def test_menu_item_is_shown_to_administrators_and_operations_only(client, role_users):
@@ -277,6 +309,65 @@ def test_check_connection_without_javascript_renders_the_page(admin_client, fake
     assert "Connection Successful" in body and "<html" in body
     assert not Integration.objects.exists()
     assert_no_secret(response, GOOD_TOKEN)
+
+
+def test_check_connection_without_javascript_keeps_the_typed_secret_for_save(admin_client, administrator, fake_type):
+    url = reverse("integrations:create") + "?type=fake"
+    checked = admin_client.post(url, form_data(action="check", default_owner=administrator.pk))
+    assert "Connection Successful" in checked.content.decode()
+    assert "Leave blank to use the value you typed before." in checked.content.decode()
+    assert_no_secret(checked, GOOD_TOKEN)
+    token = checked.context["pending_token"]
+    saved = admin_client.post(url, form_data(token="", pending_secrets=token, default_owner=administrator.pk))
+    assert saved.status_code == 302
+    assert Integration.objects.get().get_secrets() == {"token": GOOD_TOKEN}
+
+
+def test_a_name_taken_between_validation_and_save_is_reported_beside_the_field(
+    admin_client, administrator, fake_type, monkeypatch
+):
+    real_create = services.create_integration
+
+    def create_after_a_concurrent_save(**kwargs):
+        real_create(**{**kwargs, "secrets": {}})  # another person's save wins the race for the name
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "create_integration", create_after_a_concurrent_save)
+    response = admin_client.post(
+        reverse("integrations:create") + "?type=fake", form_data(default_owner=administrator.pk)
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["An integration with this name already exists."]
+    assert "An integration with this name already exists." in response.content.decode()
+    assert_no_secret(response, GOOD_TOKEN)
+    assert Integration.objects.get().secrets == ""  # only the other save's row
+    assert response.context["pending_token"]  # the typed token is kept for the next Save
+
+
+def test_error_reports_of_the_form_views_hide_the_secrets(admin_client, administrator, fake_type, monkeypatch):
+    captured: list[str] = []
+
+    def report(sender, request, **kwargs):
+        captured.append(ExceptionReporter(request, *sys.exc_info()).get_traceback_html())
+
+    def crash(values):
+        raise RuntimeError("the remote side crashed")
+
+    monkeypatch.setattr(fake_type, "check_connection", crash)
+    got_request_exception.connect(report)
+    try:
+        for url, data in (
+            (reverse("integrations:create") + "?type=fake", form_data(default_owner=administrator.pk)),
+            (reverse("integrations:check_connection"), form_data()),
+        ):
+            with pytest.raises(RuntimeError):
+                admin_client.post(url, data)
+    finally:
+        got_request_exception.disconnect(report)
+    assert len(captured) == 2
+    for html in captured:
+        assert "the remote side crashed" in html and "Fake account" in html  # a real report, with the POST
+        assert GOOD_TOKEN not in html
 
 
 # Edit, view, activate, delete ------------------------------------------------------------------------------------
