@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 
 from dotdigital.client import check_host_allowed
@@ -39,7 +41,8 @@ class DotdigitalSettingsForm(TypeSettingsForm):
         label="Client Secret key",
         required=False,
         max_length=255,
-        help_text="Comes with the Client ID from your Dotdigital account manager (Enterprise licence).",
+        help_text="Comes with the Client ID from your Dotdigital account manager (Enterprise licence). "
+        "To remove the OAuth client, clear the Client ID and leave the Client Secret key blank.",
     )
     custom_domain = forms.URLField(
         label="Custom OAuth Domain",
@@ -56,6 +59,16 @@ class DotdigitalSettingsForm(TypeSettingsForm):
         value = (self.cleaned_data.get("custom_domain") or "").strip()
         if not value:
             return DEFAULT_OAUTH_DOMAIN
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+            raise forms.ValidationError(
+                "Enter the address without a user name or password (nothing before an @), for example "
+                f"{DEFAULT_OAUTH_DOMAIN}"
+            )
+        if parts.query or parts.fragment or value.endswith(("?", "#")):
+            raise forms.ValidationError(
+                f"Enter the address without a query string (?…) or a fragment (#…), for example {DEFAULT_OAUTH_DOMAIN}"
+            )
         try:
             check_host_allowed(value)
         except HostNotAllowedError as exc:
@@ -68,6 +81,11 @@ class DotdigitalSettingsForm(TypeSettingsForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         has_id = bool(cleaned.get("client_id"))
+        typed_key = bool(cleaned.get("client_key")) or "client_key" in self.pending_secrets
+        if not has_id and not typed_key and "client_key" in self.stored_secrets and "client_id" not in self.errors:
+            # On edit, a blank Client ID and a blank Client Secret key remove the OAuth client.
+            self.removed_secrets.add("client_key")
+            return cleaned
         has_key = self.has_secret("client_key")
         if has_id and not has_key and "client_key" not in self.errors:
             self.add_error("client_key", "Enter the Client Secret key that goes with the Client ID.")

@@ -65,6 +65,10 @@ def test_the_create_page_shows_the_guides_fields_help_and_default_domain(admin_c
         ({"custom_domain": "http://r1-app.dotdigital.com/"}, "custom_domain", "Enter an https:// address"),
         ({"custom_domain": "https://login.example.com/"}, "custom_domain", "on a Dotdigital or dotmailer domain"),
         ({"custom_domain": "not a url"}, "custom_domain", "Enter a valid URL."),
+        ({"custom_domain": "https://user:pw@r1-app.dotdigital.com/"}, "custom_domain", "without a user name"),
+        ({"custom_domain": "https://evil.example@r1-app.dotdigital.com/"}, "custom_domain", "without a user name"),
+        ({"custom_domain": "https://r1-app.dotdigital.com/?next=x"}, "custom_domain", "without a query string"),
+        ({"custom_domain": "https://r1-app.dotdigital.com/#top"}, "custom_domain", "without a query string"),
     ],
 )
 def test_each_validation_message_is_beside_its_field(
@@ -78,7 +82,8 @@ def test_each_validation_message_is_beside_its_field(
     assert message.replace("'", "&#x27;") in body
     assert not Integration.objects.exists()
     # Nothing typed is lost, except secrets.
-    assert 'value="Dotdigital EU"' in body and 'value="client-id-0042"' in body or field == "client_id"
+    assert 'value="Dotdigital EU"' in body
+    assert field == "client_id" or 'value="client-id-0042"' in body
     assert sandbox.password not in body and CLIENT_SECRET not in body
 
 
@@ -139,7 +144,8 @@ def test_secrets_are_in_no_response_of_the_create_edit_and_view_flows(
     admin_client, dd_settings, sandbox, administrator
 ):
     secrets = (sandbox.password, CLIENT_SECRET)
-    responses = [admin_client.get(reverse("integrations:create")), admin_client.get(CREATE_URL)]
+    responses = [admin_client.get(CREATE_URL)]
+    responses.append(admin_client.post(CREATE_URL, full_data(sandbox, administrator, password="wrong-password-1")))
     responses.append(admin_client.post(reverse("integrations:check_connection"), full_data(sandbox, administrator)))
     responses.append(admin_client.post(CREATE_URL, full_data(sandbox, administrator, action="check")))
     responses.append(admin_client.post(CREATE_URL, full_data(sandbox, administrator, username="bad")))
@@ -147,14 +153,18 @@ def test_secrets_are_in_no_response_of_the_create_edit_and_view_flows(
     integration = Integration.objects.get()
     edit_url = reverse("integrations:edit", args=[integration.pk])
     responses.append(admin_client.get(edit_url))
-    responses.append(admin_client.post(edit_url, full_data(sandbox, administrator, password="", client_key="")))
+    responses.append(
+        admin_client.post(edit_url, full_data(sandbox, administrator, password="", client_key=""), follow=True)
+    )
     responses.append(admin_client.post(edit_url, full_data(sandbox, administrator, name=""), follow=True))
     responses.append(admin_client.get(reverse("integrations:detail", args=[integration.pk])))
     responses.append(admin_client.get(reverse("integrations:list")))
     responses.append(admin_client.get(reverse("integrations:delete", args=[integration.pk])))
     responses.append(admin_client.get(reverse("dotdigital:data_fields")))
     for response in responses:
+        assert response.status_code == 200, response.request["PATH_INFO"]  # a real page or fragment, not a redirect
         body = response.content.decode()
+        assert body.strip()
         for secret in secrets:
             assert secret not in body, response.request["PATH_INFO"]
     assert len(responses) == 13
@@ -215,3 +225,80 @@ def test_marketing_dotdigital_group_follows_active_integrations(client, dd_setti
     assert 'data-menu-group="Dotdigital"' not in client.get("/").content.decode()
     client.post(reverse("integrations:toggle", args=[integration.pk]), {"enabled": "1"})
     assert 'data-menu-group="Dotdigital"' in client.get("/").content.decode()
+
+
+def test_clearing_client_id_and_secret_key_on_edit_removes_the_oauth_client(
+    admin_client, dd_settings, sandbox, administrator
+):
+    assert admin_client.post(CREATE_URL, full_data(sandbox, administrator)).status_code == 302
+    integration = Integration.objects.get()
+    edit_url = reverse("integrations:edit", args=[integration.pk])
+    assert "To remove the OAuth client, clear the Client ID" in admin_client.get(edit_url).content.decode()
+    response = admin_client.post(
+        edit_url, full_data(sandbox, administrator, password="", client_id="", client_key="", action="save")
+    )
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.get_secrets() == {"password": sandbox.password}
+    assert integration.settings["client_id"] == ""
+    change = integration.changes.filter(action=IntegrationChange.Action.UPDATED).get()
+    assert change.fields == ["Client ID", "Client Secret key removed"]
+    assert CLIENT_SECRET not in str(change.fields)
+    detail = admin_client.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert "Client Secret key removed" in detail
+
+
+def test_a_blank_client_id_with_a_stored_key_but_a_typed_new_key_is_still_refused(
+    admin_client, dd_settings, sandbox, administrator
+):
+    admin_client.post(CREATE_URL, full_data(sandbox, administrator))
+    integration = Integration.objects.get()
+    response = admin_client.post(
+        reverse("integrations:edit", args=[integration.pk]),
+        full_data(sandbox, administrator, password="", client_id="", client_key="a-new-client-key"),
+    )
+    assert errors_of(response)["client_id"] == ["Enter the Client ID that goes with the Client Secret key."]
+    assert Integration.objects.get().get_secrets()["client_key"] == CLIENT_SECRET
+
+
+def test_a_new_username_saved_anyway_forgets_the_old_accounts_endpoint(
+    admin_client, dd_settings, sandbox, administrator
+):
+    admin_client.post(CREATE_URL, full_data(sandbox, administrator))
+    integration = Integration.objects.get()
+    assert integration.settings["api_endpoint"] == sandbox.url
+    other_user = "apiuser-999999999999@apiconnector.com"
+    edit_url = reverse("integrations:edit", args=[integration.pk])
+    refused = admin_client.post(edit_url, full_data(sandbox, administrator, username=other_user, password=""))
+    assert "Save anyway" in refused.content.decode()
+    anyway = admin_client.post(
+        edit_url,
+        full_data(
+            sandbox,
+            administrator,
+            username=other_user,
+            password="",
+            client_key="",
+            action="save_anyway",
+            then="save",
+            pending_secrets=refused.context.get("pending_token", ""),
+        ),
+    )
+    assert anyway.status_code == 302
+    integration.refresh_from_db()
+    assert integration.settings["username"] == other_user
+    for key in ("api_endpoint", "account_name", "account_id", "main_email"):
+        assert key not in integration.settings
+
+
+def test_history_names_the_discovered_account_id_in_words(admin_client, dd_settings, sandbox, administrator):
+    anyway = full_data(sandbox, administrator, password="wrong-password-1", action="save_anyway", then="save")
+    assert admin_client.post(CREATE_URL, anyway).status_code == 302
+    integration = Integration.objects.get()
+    edit_url = reverse("integrations:edit", args=[integration.pk])
+    assert admin_client.post(edit_url, full_data(sandbox, administrator, client_key="")).status_code == 302
+    fields = [f for change in integration.changes.all() for f in change.fields]
+    assert "Account ID" in fields and "API endpoint" in fields
+    assert not any("_" in field for field in fields)  # no raw setting names
+    detail = admin_client.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert "account_id" not in detail
