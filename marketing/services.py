@@ -25,6 +25,8 @@ from django.utils import timezone
 from . import sources
 from .choices import MemberStatus
 from .models import (
+    DUPLICATE_EMAIL_MESSAGE,
+    DUPLICATE_LIST_NAME_MESSAGE,
     STATISTIC_FIELDS,
     Contact,
     EmailCampaign,
@@ -122,23 +124,55 @@ def _by_field_set(values_by_key: Mapping[Any, dict[str, Any]]) -> dict[tuple[str
     return groups
 
 
+def _save_unique(record: models.Model, clash: Callable[[], dict[str, str]]) -> None:
+    """Save `record`; when the database refuses it because another writer took a unique value after `full_clean()`
+    checked it, raise the ValidationError the check would have given (`clash()` names the field and message; it
+    returns {} when the IntegrityError is about something else, which is then raised as it is)."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        errors = clash()
+        if errors:
+            raise ValidationError(errors) from None
+        raise
+
+
+def _email_clash(contact: Contact) -> dict[str, str]:
+    others = Contact.objects.annotate(email_key=Lower("email")).filter(email_key=contact.email.lower())
+    if contact.pk:
+        others = others.exclude(pk=contact.pk)
+    return {"email": DUPLICATE_EMAIL_MESSAGE} if others.exists() else {}
+
+
+def _list_name_clash(marketing_list: MarketingList) -> dict[str, str]:
+    others = MarketingList.objects.annotate(name_key=Lower("name")).filter(name_key=marketing_list.name.lower())
+    if marketing_list.pk:
+        others = others.exclude(pk=marketing_list.pk)
+    return {"name": DUPLICATE_LIST_NAME_MESSAGE} if others.exists() else {}
+
+
 # Contacts ------------------------------------------------------------------------------------------------------------
 
 
 def create_contact(*, owner: AbstractBaseUser, source: str = sources.MANUAL, **fields: Any) -> Contact:
-    """A new contact; `fields` are among first_name, last_name, email, phone, job_title, company."""
+    """A new contact; `fields` are among first_name, last_name, email, phone, job_title, company.
+
+    Raises ValidationError when the email is taken (ignoring case), also when another writer takes it between the
+    check and the INSERT."""
     contact = Contact(owner=owner, source=source, **fields)
     contact.full_clean()
-    contact.save()
+    _save_unique(contact, lambda: _email_clash(contact))
     return contact
 
 
 def update_contact(contact: Contact, **fields: Any) -> Contact:
-    """Change a contact's details or owner; the email stays unique ignoring case."""
+    """Change a contact's details or owner; the email stays unique ignoring case (ValidationError otherwise, as in
+    `create_contact`)."""
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()
-    contact.save()
+    _save_unique(contact, lambda: _email_clash(contact))
     return contact
 
 
@@ -231,18 +265,20 @@ def upsert_contacts(
 def create_marketing_list(
     *, name: str, owner: AbstractBaseUser, description: str = "", source: str = sources.MANUAL
 ) -> MarketingList:
-    """A new, empty marketing list."""
+    """A new, empty marketing list; ValidationError when the name is taken (ignoring case), even by a concurrent
+    writer."""
     marketing_list = MarketingList(name=name, owner=owner, description=description, source=source)
     marketing_list.full_clean()
-    marketing_list.save()
+    _save_unique(marketing_list, lambda: _list_name_clash(marketing_list))
     return marketing_list
 
 
 def update_marketing_list(marketing_list: MarketingList, **fields: Any) -> MarketingList:
+    """Change a list's name, description or owner; the name stays unique ignoring case."""
     for name, value in fields.items():
         setattr(marketing_list, name, value)
     marketing_list.full_clean()
-    marketing_list.save()
+    _save_unique(marketing_list, lambda: _list_name_clash(marketing_list))
     return marketing_list
 
 

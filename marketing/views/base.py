@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.views.generic import DetailView
@@ -90,6 +91,11 @@ class SaveFormMixin(SaveActionsMixin):
         return context
 
     def form_valid(self, form):
-        self.object = self.save(form)
+        try:
+            self.object = self.save(form)
+        except ValidationError as exc:
+            # A unique value taken by someone else since the form checked it: shown beside its field, as a check.
+            form.add_error(None, exc)
+            return self.form_invalid(form)
         messages.success(self.request, self.saved_message.format(object=self.object))
         return HttpResponseRedirect(self.get_success_url())

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from backoffice import roles
+from marketing import services
 from marketing.choices import MemberStatus
 from marketing.models import Contact, MarketingList, MarketingListMember
 
@@ -286,3 +287,39 @@ def test_no_one_learns_which_ids_exist_before_signing_in(client, data, make_user
     for url in existing + missing:
         assert client.get(url).status_code == 403, url
         assert client.post(url).status_code == 403, url
+
+
+def someone_else_saves_first(monkeypatch, concurrent_write):
+    """Run `concurrent_write()` once between the checks (the form's and the model's `full_clean`) and the INSERT or
+    UPDATE, as another user committing at that moment would."""
+    real_save_unique = services._save_unique
+    done = []
+
+    def save_unique(record, clash):
+        if not done:
+            done.append(concurrent_write())
+        return real_save_unique(record, clash)
+
+    monkeypatch.setattr(services, "_save_unique", save_unique)
+    return done
+
+
+def test_a_contact_created_meanwhile_with_the_same_email_is_a_form_error(client, marketer, monkeypatch):
+    """The database's unique index refuses the INSERT; the form says so beside the email instead of a server error."""
+    raced = someone_else_saves_first(monkeypatch, lambda: ContactFactory(email="RACE@example.com"))
+    client.force_login(marketer)
+    response = client.post(reverse("marketing:contact_create"), {"email": "race@example.com", "owner": marketer.pk})
+    assert raced and response.status_code == 200
+    assert response.context["form"].errors["email"] == ["A contact with this email already exists."]
+    assert Contact.objects.filter(email__iexact="race@example.com").count() == 1
+
+
+def test_a_list_renamed_meanwhile_to_the_same_name_is_a_form_error(client, marketer, data, monkeypatch):
+    raced = someone_else_saves_first(monkeypatch, lambda: MarketingListFactory(name="MONTHLY"))
+    client.force_login(marketer)
+    url = reverse("marketing:list_update", args=[data["list"].pk])
+    response = client.post(url, {"name": "Monthly", "owner": marketer.pk, "action": "save"})
+    assert raced and response.status_code == 200
+    assert response.context["form"].errors["name"] == ["A marketing list with this name already exists."]
+    data["list"].refresh_from_db()
+    assert data["list"].name == "Weekly"
