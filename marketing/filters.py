@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from . import sources
 from .choices import CampaignStatus, MemberStatus
@@ -43,9 +45,25 @@ def owners(request=None) -> QuerySet:
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
+def owners_of(model: type[Model]) -> Callable[..., QuerySet]:
+    """For an Owner filter: the active users, and the deactivated ones who still own some `model` records, so those
+    records can be found by their owner. One index probe per deactivated user, never a scan of `model`'s table."""
+
+    def queryset(request=None) -> QuerySet:
+        owns = Exists(model.objects.filter(owner=OuterRef("pk")))
+        return (
+            get_user_model()
+            .objects.filter(Q(is_active=True) | Q(owns))
+            .order_by("-is_active", "first_name", "last_name", "username")
+        )
+
+    return queryset
+
+
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
+        name = obj.get_full_name() or obj.get_username()
+        return name if obj.is_active else f"{name} (inactive)"
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):
@@ -58,7 +76,7 @@ def search_input(placeholder: str) -> forms.TextInput:
 
 class ContactFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or email starts with…"))
-    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+    owner = OwnerFilter(label="Owner", queryset=owners_of(Contact), empty_label="Any owner")
     source = django_filters.ChoiceFilter(label="Source", choices=sources.source_choices, empty_label="Any source")
 
     class Meta:
@@ -71,7 +89,7 @@ class ContactFilter(django_filters.FilterSet):
 
 class MarketingListFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name contains…"))
-    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+    owner = OwnerFilter(label="Owner", queryset=owners_of(MarketingList), empty_label="Any owner")
 
     class Meta:
         model = MarketingList
@@ -111,7 +129,7 @@ class MemberFilter(django_filters.FilterSet):
 class EmailCampaignFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_q", widget=search_input("Name or subject…"))
     status = django_filters.ChoiceFilter(label="Status", choices=CampaignStatus.choices, empty_label="Any status")
-    owner = OwnerFilter(label="Owner", queryset=owners, empty_label="Any owner")
+    owner = OwnerFilter(label="Owner", queryset=owners_of(EmailCampaign), empty_label="Any owner")
     source = django_filters.ChoiceFilter(label="Source", choices=sources.source_choices, empty_label="Any source")
 
     class Meta:

@@ -147,3 +147,19 @@ def test_filter_first_pages_like_the_plain_queryset(ordering):
     assert [c.pk for c in searched[3:9]] == [c.pk for c in plain[3:9]]
     assert [c.pk for c in searched[18:40]] == [c.pk for c in plain[18:40]]
     assert len(plain[18:40]) == 2
+
+
+def test_owner_filter_offers_deactivated_owners_of_records(client, marketer, make_user):
+    gone = make_user(None, username="gone", first_name="Gina", last_name="Gone", is_active=False)
+    make_user(None, username="idle", first_name="Ida", last_name="Idle", is_active=False)  # owns nothing
+    ContactFactory(owner=gone, email="orphan@example.com")
+    ContactFactory(owner=marketer, email="kept@example.com")
+    EmailCampaignFactory(owner=gone)
+    client.force_login(marketer)
+    url = reverse("marketing:contact_list")
+    page = client.get(url).content.decode()
+    assert "Gina Gone (inactive)" in page
+    assert "Ida Idle" not in page
+    assert emails_in(client.get(url, {"owner": gone.pk})) == ["orphan@example.com"]
+    assert "Gina Gone (inactive)" in client.get(reverse("marketing:campaign_list")).content.decode()
+    assert "Gina Gone" not in client.get(reverse("marketing:list_list")).content.decode()  # owns no list
