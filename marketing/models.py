@@ -181,7 +181,7 @@ class EmailCampaign(models.Model):
         indexes = [
             models.Index(fields=["sent_at", "id"], name="mkt_campaign_sent_idx"),
             models.Index(fields=["name", "id"], name="mkt_campaign_name_idx"),
-            models.Index(fields=["status", "sent_at"], name="mkt_campaign_status_idx"),
+            models.Index(fields=["status", "sent_at", "id"], name="mkt_campaign_status_idx"),
             models.Index(fields=["owner", "sent_at"], name="mkt_campaign_owner_idx"),
         ]
 

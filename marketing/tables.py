@@ -1,4 +1,7 @@
-"""The marketing grids: sortable columns (each backed by an index), badges for states, a per-row actions menu."""
+"""The marketing grids: sortable columns (each backed by an index), badges for states, a per-row actions menu.
+
+Every sort ends with a unique key (`id`, or `contact_id` in the grids of one list's members or one campaign's
+activity), so rows never repeat or go missing between pages when values tie."""
 
 from __future__ import annotations
 
@@ -78,7 +81,7 @@ class ContactTable(tables.Table):
 
 
 class MarketingListTable(tables.Table):
-    name = tables.Column(linkify=True, attrs={"td": {"class": "fw-medium"}})
+    name = tables.Column(linkify=True, order_by=("name", "id"), attrs={"td": {"class": "fw-medium"}})
     members = tables.Column(
         "Members", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
     )
@@ -156,7 +159,7 @@ class MemberTable(tables.Table):
 class EmailCampaignTable(tables.Table):
     name = tables.Column(linkify=True, order_by=("name", "id"), attrs={"td": {"class": "fw-medium"}})
     subject = tables.Column(orderable=False)
-    status = tables.Column(order_by=("status", "sent_at"))
+    status = tables.Column(order_by=("status", "sent_at", "id"))
     sent_at = tables.DateTimeColumn(verbose_name="Sent", order_by=("sent_at", "id"), format="j M Y H:i")
     sent = tables.Column(
         "Recipients",

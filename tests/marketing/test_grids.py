@@ -11,6 +11,7 @@ from marketing import services, sources
 from marketing.filters import contact_search
 from marketing.models import Contact
 from marketing.paging import KeysFirstQuerySet
+from marketing.tables import ActivityTable, ContactTable, EmailCampaignTable, MarketingListTable, MemberTable
 
 from .conftest import ContactFactory, EmailCampaignFactory, MarketingListFactory
 
@@ -163,3 +164,25 @@ def test_owner_filter_offers_deactivated_owners_of_records(client, marketer, mak
     assert emails_in(client.get(url, {"owner": gone.pk})) == ["orphan@example.com"]
     assert "Gina Gone (inactive)" in client.get(reverse("marketing:campaign_list")).content.decode()
     assert "Gina Gone" not in client.get(reverse("marketing:list_list")).content.decode()  # owns no list
+
+
+@pytest.mark.parametrize(
+    "table_class, unique_keys",
+    [
+        (ContactTable, {"id"}),
+        (MarketingListTable, {"id"}),
+        (EmailCampaignTable, {"id"}),
+        (MemberTable, {"id", "contact_id"}),  # the grid of one list: a contact is there once
+        (ActivityTable, {"id", "contact_id"}),  # the grid of one campaign: a contact is there once
+    ],
+)
+def test_every_sort_ends_with_a_unique_key(table_class, unique_keys):
+    """Rows tying on the sorted values keep one order, so none repeats or goes missing between pages."""
+    model = table_class._meta.model
+    orderable = [column.name for column in table_class(model.objects.none()).columns if column.orderable]
+    assert orderable
+    for name in orderable:
+        for descending in (False, True):
+            table = table_class(model.objects.all(), order_by=("-" if descending else "") + name)
+            last = table.data.data.query.order_by[-1]
+            assert last.lstrip("-") in unique_keys, (table_class.__name__, name, table.data.data.query.order_by)
