@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Contact, EmailCampaign, EmailCampaignStatistics, MarketingList
+from .models import STATISTIC_FIELDS, Contact, EmailCampaign, EmailCampaignStatistics, MarketingList
 
 
 @admin.register(Contact)
@@ -19,8 +19,23 @@ class MarketingListAdmin(admin.ModelAdmin):
 
 
 class StatisticsInline(admin.StackedInline):
+    """A campaign's numbers, shown read-only: integrations write them (`services.record_campaign_statistics`), no
+    one invents them, Administrators included. Per-contact activity is not in the admin at all: it is read on the
+    campaign's page, where its grid pages through thousands of rows."""
+
     model = EmailCampaignStatistics
     can_delete = False
+    readonly_fields = (*STATISTIC_FIELDS, "revenue")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(EmailCampaign)
