@@ -5,7 +5,7 @@
 
 Seeds the contacts once (`seed_contacts`, reused on later runs), then renders the grid through the Django test client,
 logged in as a Marketing Manager, and prints the median time of each scenario. Target: under 150 ms each.
-Environment: DATABASE_URL (default below), BENCH_CONTACTS (default 1000000), BENCH_RUNS (default 15).
+Environment: DATABASE_URL (default below), BENCH_CONTACTS (default 1000000), BENCH_RUNS (default 21).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def measure(client: Client, url: str, runs: int) -> dict:
 
 def main() -> int:
     target = int(os.environ.get("BENCH_CONTACTS", "1000000"))
-    runs = int(os.environ.get("BENCH_RUNS", "15"))
+    runs = int(os.environ.get("BENCH_RUNS", "21"))
     marketer, total = prepare(target)
     owner = Contact.objects.order_by("-pk").values_list("owner_id", flat=True).first()
     client = Client()
