@@ -14,6 +14,17 @@ from backoffice.tasks import ping
 from tests.conftest import skip_or_fail
 
 
+def require_the_configured_broker() -> None:
+    """With REDIS_URL set the tests go through Redis: it must answer (skip outside CI, fail in CI)."""
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        try:
+            redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
+        except redis.exceptions.ConnectionError as exc:
+            skip_or_fail(f"Redis at REDIS_URL is not reachable: {exc}")
+
+
 def test_broker_is_chosen_from_the_environment():
     if os.environ.get("REDIS_URL"):
         assert app.conf.broker_url.startswith("redis://")
@@ -23,13 +34,7 @@ def test_broker_is_chosen_from_the_environment():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_task():
-    if os.environ.get("REDIS_URL"):
-        import redis
-
-        try:
-            redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
-        except redis.exceptions.ConnectionError as exc:
-            skip_or_fail(f"Redis at REDIS_URL is not reachable: {exc}")
+    require_the_configured_broker()
     token = uuid.uuid4().hex
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
         result = ping.delay(token)
@@ -40,13 +45,7 @@ def test_a_real_worker_runs_a_task():
 
 def test_a_worker_in_another_process_runs_a_task():
     """What `make demo` relies on: the web process enqueues, a separate `celery -A backoffice worker` runs it."""
-    if os.environ.get("REDIS_URL"):
-        import redis
-
-        try:
-            redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
-        except redis.exceptions.ConnectionError as exc:
-            skip_or_fail(f"Redis at REDIS_URL is not reachable: {exc}")
+    require_the_configured_broker()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="backoffice.test_settings")
     celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
