@@ -22,10 +22,14 @@ class PageMixin:
     def get_breadcrumbs(self) -> list[tuple[str, str | None]]:
         return list(self.breadcrumbs) + [(self.get_title(), None)]
 
+    def get_actions(self) -> list[dict]:
+        """Every action of the page: {"label", "url", "style" (bootstrap button class suffix), "permission", "icon"}."""
+        return list(self.page_actions)
+
     def get_page_actions(self) -> list[dict]:
-        """Each action: {"label", "url", "style" (bootstrap button class suffix), "permission"}."""
+        """The actions the user's permissions allow."""
         user = self.request.user
-        return [a for a in self.page_actions if not a.get("permission") or user.has_perm(a["permission"])]
+        return [a for a in self.get_actions() if not a.get("permission") or user.has_perm(a["permission"])]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -22,17 +22,10 @@ def action(label: str, url: str, *, permission: str = "", style: str = "primary"
 
 
 class ObjectPageMixin:
-    """View pages of one object: its name as the title, and actions the user's permissions allow."""
+    """View pages of one object: its name as the title."""
 
     def get_title(self) -> str:
         return str(self.object)
-
-    def get_object_actions(self) -> list[dict]:
-        return []
-
-    def get_page_actions(self) -> list[dict]:
-        user = self.request.user
-        return [a for a in self.get_object_actions() if not a["permission"] or user.has_perm(a["permission"])]
 
 
 class ConfirmView(ObjectPageMixin, BackofficeMixin, DetailView):

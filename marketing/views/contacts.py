@@ -59,7 +59,7 @@ class ContactDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
     template_name = "marketing/contact_detail.html"
     breadcrumbs = (MARKETING, CONTACTS)
 
-    def get_object_actions(self):
+    def get_actions(self):
         pk = self.object.pk
         return [
             action(

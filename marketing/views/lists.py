@@ -105,9 +105,9 @@ class MarketingListDetailView(GridView):
     def get_queryset(self):
         return KeysFirstQuerySet(MarketingListMember).filter(marketing_list=self.object).select_related("contact")
 
-    def get_page_actions(self):
-        pk, user = self.object.pk, self.request.user
-        actions = [
+    def get_actions(self):
+        pk = self.object.pk
+        return [
             action(
                 "Add Contacts",
                 reverse("marketing:list_add_members", args=[pk]),
@@ -129,7 +129,6 @@ class MarketingListDetailView(GridView):
                 icon="trash",
             ),
         ]
-        return [a for a in actions if user.has_perm(a["permission"])]
 
     def get_empty_action(self):
         if self.request.user.has_perm("marketing.add_marketinglistmember"):
