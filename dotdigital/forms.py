@@ -55,6 +55,21 @@ class DotdigitalSettingsForm(TypeSettingsForm):
         widget=forms.URLInput(attrs={"placeholder": DEFAULT_OAUTH_DOMAIN}),
     )
 
+    create_contacts = forms.BooleanField(
+        label="Create marketing contacts",
+        required=False,
+        initial=True,
+        help_text="When a Dotdigital contact has no marketing contact with its email, create one owned by the "
+        "Default Owner (Oro's \"Create New Entities\"). Off: only contacts that already exist are linked.",
+    )
+    only_linked_address_books = forms.BooleanField(
+        label="Only address books linked to a marketing list",
+        required=False,
+        initial=False,
+        help_text="Import the contacts of linked address books only (for very large accounts). Off: every "
+        "address book whose Sync contacts is on.",
+    )
+
     def clean_custom_domain(self) -> str:
         value = (self.cleaned_data.get("custom_domain") or "").strip()
         if not value:

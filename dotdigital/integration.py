@@ -9,7 +9,6 @@ from typing import Any
 from django.views.decorators.debug import sensitive_variables
 
 from backoffice.menu import MenuItem
-from dotdigital.client import DotdigitalClient
 from dotdigital.exceptions import (
     AuthenticationError,
     DotdigitalError,
@@ -19,19 +18,12 @@ from dotdigital.exceptions import (
     UnavailableError,
 )
 from dotdigital.forms import DotdigitalSettingsForm
+from dotdigital.installation import SOURCE, DotdigitalInstallation, interactive_client
 from integrations.registry import ConnectionResult, IntegrationType, active_integration_exists
 
 logger = logging.getLogger(__name__)
 
-KEY = "dotdigital"
-# A person waits for Check connection: fail fast rather than wait out the client's batch-job patience.
-CHECK_TIMEOUT = (5.0, 30.0)
-
-
-@sensitive_variables()
-def interactive_client(username: str, password: str, **kwargs: Any) -> DotdigitalClient:
-    """A client for calls a person waits for (a page or a button): short timeouts, at most one retry."""
-    return DotdigitalClient(username, password, timeout=CHECK_TIMEOUT, max_retries=1, retry_time_budget=10.0, **kwargs)
+KEY = SOURCE
 
 
 def explain(error: DotdigitalError) -> str:
@@ -53,6 +45,7 @@ class DotdigitalIntegrationType(IntegrationType):
     key = KEY
     label = "Dotdigital"
     settings_form = DotdigitalSettingsForm
+    installation_class = DotdigitalInstallation
     secret_fields = ("password", "client_key")
     credential_fields = ("username", "client_id")
     connection_fields = ("username", "password")

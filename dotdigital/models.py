@@ -1,3 +1,5 @@
+"""Dotdigital records of each integration's account, keyed by (integration, Dotdigital id), linked to marketing."""
+
 from django.db import models
 
 
@@ -11,3 +13,130 @@ class DotdigitalAccess(models.Model):
 
     def __str__(self) -> str:
         return "Dotdigital access"
+
+
+class AddressBook(models.Model):
+    """A Dotdigital address book of one integration's account, keyed by (integration, Dotdigital id).
+
+    Linked to at most one marketing list and a list to at most one book (a unique one-to-one). `sync_contacts`
+    lets ops leave a huge book out of the contacts import.
+    """
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    dotdigital_id = models.BigIntegerField("Dotdigital ID")
+    name = models.CharField(max_length=255)
+    visibility = models.CharField(max_length=20, blank=True)
+    contact_count = models.PositiveIntegerField("Contacts", default=0)
+    marketing_list = models.OneToOneField(
+        "marketing.MarketingList",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dotdigital_address_book",
+        verbose_name="Marketing list",
+    )
+    sync_contacts = models.BooleanField("Sync contacts", default=True)
+    last_synced_at = models.DateTimeField("Last synced", null=True, blank=True)
+
+    class Meta:
+        ordering = ("integration", "name", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "dotdigital_id"], name="dotdigital_book_account_id_uniq"),
+        ]
+        permissions = (("connect_address_book", "Can connect address books to marketing lists"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DotdigitalContact(models.Model):
+    """A contact of one integration's Dotdigital account, linked to the marketing contact with its email."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    dotdigital_id = models.BigIntegerField("Dotdigital ID")
+    email = models.CharField(max_length=254)
+    status = models.CharField(max_length=40, blank=True)
+    opt_in_type = models.CharField("Opt-in type", max_length=20, blank=True)
+    email_type = models.CharField("Email type", max_length=20, blank=True)
+    data_fields = models.JSONField("Data fields", default=dict, blank=True)
+    contact = models.ForeignKey(
+        "marketing.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="dotdigital_contacts"
+    )
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("integration", "email")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "dotdigital_id"], name="dotdigital_contact_account_id_uniq"),
+        ]
+        indexes = [models.Index(fields=["integration", "email"], name="dd_contact_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AddressBookMembership(models.Model):
+    """A Dotdigital contact's place in an address book, as the last sync saw it."""
+
+    address_book = models.ForeignKey(AddressBook, on_delete=models.CASCADE, related_name="memberships")
+    contact = models.ForeignKey(DotdigitalContact, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address_book", "contact"], name="dotdigital_membership_uniq"),
+        ]
+        indexes = [models.Index(fields=["contact"], name="dd_membership_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in {self.address_book}"
+
+
+class Campaign(models.Model):
+    """A Dotdigital campaign of one integration's account, linked to the marketing email campaign it feeds."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    dotdigital_id = models.BigIntegerField("Dotdigital ID")
+    name = models.CharField(max_length=255)
+    status = models.CharField(max_length=40, blank=True)
+    email_campaign = models.OneToOneField(
+        "marketing.EmailCampaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dotdigital_campaign",
+    )
+    removed_at = models.DateTimeField("Deleted in Dotdigital", null=True, blank=True)
+    last_synced_at = models.DateTimeField("Last synced", null=True, blank=True)
+
+    class Meta:
+        ordering = ("integration", "name", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "dotdigital_id"], name="dotdigital_campaign_account_id_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataField(models.Model):
+    """A contact data field of one integration's Dotdigital account (name, type, visibility, default)."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=20)
+    type = models.CharField(max_length=20)
+    visibility = models.CharField(max_length=20, blank=True)
+    default_value = models.JSONField("Default value", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField("Last synced", null=True, blank=True)
+
+    class Meta:
+        ordering = ("integration", "name")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "name"], name="dotdigital_data_field_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 
 from backoffice.generic import BackofficeMixin
 from dotdigital.exceptions import DotdigitalError
-from dotdigital.integration import KEY, explain, interactive_client
+from dotdigital.integration import KEY, explain
 from integrations.crypto import SecretsUnreadable
 from integrations.models import Integration
 
@@ -33,13 +33,7 @@ def _field(row: dict[str, Any], key: str) -> Any:
 def read_data_fields(integration: Integration) -> tuple[list[dict[str, str]], str]:
     """The account's data fields, read live through the client, or ([], the reason they could not be read)."""
     try:
-        password = integration.get_secrets().get("password", "")
-        client = interactive_client(
-            integration.settings.get("username", ""),
-            password,
-            api_endpoint=integration.settings.get("api_endpoint") or None,
-        )
-        rows = client.data_fields()
+        rows = integration.installation().interactive_client().data_fields()
     except DotdigitalError as error:
         return [], explain(error)
     except SecretsUnreadable as error:

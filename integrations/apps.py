@@ -23,4 +23,15 @@ class IntegrationsConfig(AppConfig):
             )
         )
         # Operations see the grid and the view pages; they never edit and never see a secret (nobody does).
-        roles.grant(roles.OPERATIONS, "integrations.view_integration")
+        roles.grant(roles.OPERATIONS, "integrations.view_integration", "integrations.run_sync")
+        self._register_beat_entry()
+
+    @staticmethod
+    def _register_beat_entry() -> None:
+        """One beat entry a minute queues the integrations that are due (django-celery-beat stores it)."""
+        from backoffice.celery import app
+
+        app.conf.beat_schedule = {
+            **(app.conf.beat_schedule or {}),
+            "integrations.schedule_due_syncs": {"task": "integrations.schedule_due_syncs", "schedule": 60.0},
+        }

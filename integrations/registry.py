@@ -19,6 +19,8 @@ from django.http import HttpRequest
 
 from backoffice.menu import MenuItem, menu
 
+from .sync import Installation
+
 if TYPE_CHECKING:
     from integrations.forms import TypeSettingsForm
     from integrations.models import Integration
@@ -57,8 +59,16 @@ class IntegrationType:
     check_connection_after: ClassVar[str | None] = None
     # Labels of the settings that `check_connection` discovers, shown on the view page.
     discovered_setting_labels: ClassVar[Mapping[str, str]] = {}
-    # What a sync of this type runs, in order (filled in by the sync machinery's issue).
-    connectors: ClassVar[tuple] = ()
+    # The per-row object that reaches the remote side (clients, connectors); see `integrations.sync.Installation`.
+    installation_class: ClassVar[type[Installation]] = Installation
+
+    def installation(self, integration: Integration) -> Installation:
+        """The installation for one integration row of this type."""
+        return self.installation_class(integration)
+
+    def connector_choices(self) -> list[tuple[str, str]]:
+        """(key, label) of what this type's sync runs, in order (for forms and the command line)."""
+        return [(c.key, c.label) for c in self.installation_class.connector_classes()]
 
     def check_connection(self, values: Mapping[str, Any]) -> ConnectionResult:
         """Try the settings in `values` (secrets in clear) against the remote service."""

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from . import crypto
-from .models import Integration, IntegrationChange
-from .registry import ConnectionResult, registry
+from .. import crypto
+from ..models import Integration, IntegrationChange
+from ..registry import ConnectionResult, registry
 
 GENERIC_LABELS = {"name": "Name", "default_owner": "Default Owner", "sync_interval_minutes": "Sync interval"}
 
@@ -52,7 +52,7 @@ def create_integration(
         created_by=user,
         updated_by=user,
     )
-    if sync_interval_minutes:
+    if sync_interval_minutes is not None:
         integration.sync_interval_minutes = sync_interval_minutes
     integration.set_secrets(dict(secrets))
     integration.save()
@@ -125,6 +125,10 @@ def update_integration(
                 changed.append(f"{_setting_label(integration.type, key)} removed")
         integration.set_secrets(stored)
     if changed:
+        if integration.sync_blocked_reason and integration_type is not None:
+            connection_labels = {_setting_label(integration.type, name) for name in integration_type.connection_fields}
+            if connection_labels & set(changed):
+                integration.sync_blocked_reason = ""  # new credentials: the schedule tries again
         integration.updated_by = user
         integration.save()
         IntegrationChange.objects.create(
@@ -147,6 +151,10 @@ def set_enabled(integration: Integration, enabled: bool, *, user: AbstractBaseUs
     integration.enabled = enabled
     integration.updated_by = user
     integration.updated_at = now
+    if not enabled:
+        from .sync import cancel_active_jobs
+
+        transaction.on_commit(lambda: cancel_active_jobs(integration))
     action = IntegrationChange.Action.ACTIVATED if enabled else IntegrationChange.Action.DEACTIVATED
     IntegrationChange.objects.create(integration=integration, user=user, action=action, fields=["Status"])
     return True

@@ -1,0 +1,211 @@
+"""Contacts: per synced address book, all of them on the first run, then those modified since the book's mark,
+with their status, opt-in type, email type and data fields. Each is linked to the marketing contact with its email
+(ignoring case); one is created with the Default Owner when none exists and *Create marketing contacts* is on, and
+an existing contact keeps its owner. A book linked to a marketing list makes its contacts members of that list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
+from integrations.sync import SyncContext
+from marketing import services as marketing
+from marketing.choices import MemberStatus
+from marketing.models import Contact, MarketingListMember
+
+from .base import DotdigitalConnector, as_int, data_fields_of, field, iso, prefetched, text
+
+CONTACT_STATUSES = frozenset(
+    {
+        "subscribed",
+        "unsubscribed",
+        "softbounced",
+        "hardbounced",
+        "ispcomplained",
+        "mailblocked",
+        "pendingoptin",
+        "directcomplaint",
+        "deleted",
+        "sharedsuppression",
+        "suppressed",
+        "notallowed",
+        "domainsuppression",
+        "nomxrecord",
+    }
+)
+SUBSCRIBED_STATUSES = frozenset({"subscribed", "pendingoptin", "softbounced"})
+LINK_FIELDS = ("email", "status", "opt_in_type", "email_type", "data_fields", "contact_id")
+
+
+def synced_books(context: SyncContext) -> list[AddressBook]:
+    """The integration's books whose contacts are synced: *Sync contacts* on, and linked to a marketing list when
+    the integration syncs only those."""
+    books = AddressBook.objects.filter(integration=context.integration, sync_contacts=True)
+    if context.installation.setting("only_linked_address_books", False):
+        books = books.filter(marketing_list__isnull=False)
+    return list(books.select_related("marketing_list").order_by("dotdigital_id"))
+
+
+def contact_ids_by_email(emails: set[str]) -> dict[str, int]:
+    """Marketing contact ids by lower-cased email (the functional unique index answers it)."""
+    if not emails:
+        return {}
+    return dict(
+        Contact.objects.annotate(email_key=Lower("email"))
+        .filter(email_key__in=list(emails))
+        .values_list("email_key", "pk")
+    )
+
+
+def parse_contact(row: dict[str, Any]) -> tuple[int, dict[str, Any]] | str:
+    """(Dotdigital id, link values) of a contact row, or why it is skipped."""
+    contact_id = as_int(field(row, "id"))
+    email = text(field(row, "email"), 300).strip()
+    if contact_id is None:
+        return f"Contact skipped: no id ({email or 'no email'})"
+    try:
+        validate_email(email)
+    except ValidationError:
+        return f"Contact {contact_id} skipped: not a valid email ({email[:80]!r})"
+    if len(email) > 254:
+        return f"Contact {contact_id} skipped: email longer than 254 characters"
+    status = text(field(row, "status"), 40)
+    if status and status.lower() not in CONTACT_STATUSES:
+        return f"Contact {contact_id} skipped: unknown status {status[:40]!r}"
+    return contact_id, {
+        "email": email,
+        "status": status,
+        "opt_in_type": text(field(row, "optInType"), 20),
+        "email_type": text(field(row, "emailType"), 20),
+        "data_fields": data_fields_of(row),
+    }
+
+
+class ContactsConnector(DotdigitalConnector):
+    key = "contacts"
+    label = "Contacts"
+
+    def run(self, context: SyncContext) -> None:
+        client = context.installation.client()
+        books = synced_books(context)
+        marks = context.marks()
+        first_runs = [book for book in books if marks.get(f"book:{book.dotdigital_id}") is None]
+        context.set_total(sum(book.contact_count for book in first_runs) if len(first_runs) == len(books) else None)
+        self.created_contacts = 0
+        for book in books:
+            scope = f"book:{book.dotdigital_id}"
+            since = marks.get(scope)
+            started = timezone.now()
+            if since is None:
+                pages = client.address_book_contacts(book.dotdigital_id, with_full_data=True)
+            else:
+                pages = client.address_book_contacts_modified_since(book.dotdigital_id, since, with_full_data=True)
+            marked = False
+            for page, is_last in prefetched(pages):
+                with context.atomic():
+                    counts = self.write_page(context, book, page)
+                    if is_last:
+                        context.save_mark(iso(started), scope)
+                        marked = True
+                context.report(**counts)
+            if not marked:
+                with context.atomic():
+                    context.save_mark(iso(started), scope)
+            AddressBook.objects.filter(pk=book.pk).update(last_synced_at=timezone.now())
+        if self.created_contacts:
+            context.note(f"{self.created_contacts} marketing contacts created, owned by {context.owner}")
+
+    def write_page(self, context: SyncContext, book: AddressBook, page: list[dict[str, Any]]) -> dict[str, int]:
+        integration = context.integration
+        parsed: dict[int, dict[str, Any]] = {}
+        skipped = 0
+        for row in page:
+            result = parse_contact(row) if isinstance(row, dict) else "Contact skipped: not a JSON object"
+            if isinstance(result, str):
+                context.note(result)
+                skipped += 1
+                continue
+            parsed[result[0]] = result[1]
+        emails = {values["email"].lower() for values in parsed.values()}
+        contact_ids = contact_ids_by_email(emails)
+        if context.installation.setting("create_contacts", True):
+            missing = {}
+            for values in parsed.values():
+                key = values["email"].lower()
+                if key not in contact_ids and key not in missing:
+                    data = values["data_fields"]
+                    missing[key] = {
+                        "email": values["email"],
+                        "first_name": text(data.get("FIRSTNAME"), 100),
+                        "last_name": text(data.get("LASTNAME"), 100),
+                    }
+            if missing:
+                created = marketing.upsert_contacts(
+                    rows=list(missing.values()), owner=context.owner, source=context.installation.source_key
+                )
+                contact_ids.update(created.ids)
+                self.created_contacts += created.created
+        for values in parsed.values():
+            values["contact_id"] = contact_ids.get(values["email"].lower())
+
+        existing = {
+            link.dotdigital_id: link
+            for link in DotdigitalContact.objects.filter(integration=integration, dotdigital_id__in=list(parsed))
+        }
+        new = [
+            DotdigitalContact(integration=integration, dotdigital_id=contact_id, **values)
+            for contact_id, values in parsed.items()
+            if contact_id not in existing
+        ]
+        DotdigitalContact.objects.bulk_create(new)
+        changed = []
+        for contact_id, link in existing.items():
+            values = parsed[contact_id]
+            if any(getattr(link, name) != values[name] for name in LINK_FIELDS):
+                for name in LINK_FIELDS:
+                    setattr(link, name, values[name])
+                changed.append(link)
+        if changed:
+            DotdigitalContact.objects.bulk_update(changed, [*LINK_FIELDS[:-1], "contact", "updated_at"])
+        links = [*existing.values(), *new]
+        AddressBookMembership.objects.bulk_create(
+            [AddressBookMembership(address_book=book, contact=link) for link in links], ignore_conflicts=True
+        )
+        if book.marketing_list_id:
+            self.add_members(book, links)
+        return {
+            "read": len(page),
+            "created": len(new),
+            "updated": len(changed),
+            "unchanged": len(existing) - len(changed),
+            "skipped": skipped,
+            "done": len(page),
+        }
+
+    @staticmethod
+    def add_members(book: AddressBook, links: list[DotdigitalContact]) -> None:
+        """New members of the linked list; a member already there (even removed or unsubscribed here) is left
+        as it is: the unsubscribes connector carries Dotdigital's unsubscribes with their dates."""
+        by_contact = {link.contact_id: link for link in links if link.contact_id}
+        if not by_contact:
+            return
+        present = set(
+            MarketingListMember.objects.filter(
+                marketing_list_id=book.marketing_list_id, contact_id__in=list(by_contact)
+            ).values_list("contact_id", flat=True)
+        )
+        rows = []
+        for contact_id, link in by_contact.items():
+            if contact_id in present:
+                continue
+            if link.status.lower() in SUBSCRIBED_STATUSES or not link.status:
+                rows.append({"contact_id": contact_id, "status": MemberStatus.SUBSCRIBED})
+            else:
+                rows.append({"contact_id": contact_id, "status": MemberStatus.UNSUBSCRIBED, "reason": link.status})
+        if rows:
+            marketing.upsert_list_members(marketing_list=book.marketing_list, rows=rows)

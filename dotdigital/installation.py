@@ -1,0 +1,106 @@
+"""One Dotdigital integration row seen through its type: its clients, its connectors and how its failures read.
+
+Nothing else reads `settings["username"]` or decrypts the password: views, connectors, SSO, the export and the
+API reach Dotdigital through `integration.installation()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from django.views.decorators.debug import sensitive_variables
+
+from dotdigital.client import DotdigitalClient
+from dotdigital.exceptions import AuthenticationError, DotdigitalError, HostNotAllowedError, RateLimitedError
+from integrations.sync import Connector, Failure, Installation
+
+SOURCE = "dotdigital"
+# A person waits for a page or a button: fail fast rather than wait out a batch job's patience.
+INTERACTIVE_TIMEOUT = (5.0, 30.0)
+# A worker nobody watches: long read timeouts and patient, bounded retries on 5xx and timeouts.
+BATCH_TIMEOUT = (10.0, 121.0)
+CREDENTIALS_REFUSED = "Dotdigital rejected the API user's credentials: check Username and Password on the integration."
+
+
+@sensitive_variables()
+def interactive_client(username: str, password: str, **kwargs: Any) -> DotdigitalClient:
+    """A client for calls a person waits for (a page or a button): short timeouts, at most one retry."""
+    return DotdigitalClient(
+        username, password, timeout=INTERACTIVE_TIMEOUT, max_retries=1, retry_time_budget=10.0, **kwargs
+    )
+
+
+@sensitive_variables()
+def batch_client(username: str, password: str, **kwargs: Any) -> DotdigitalClient:
+    """A client for sync workers: long timeouts, five retries within two minutes, waits of up to 5 s for a 429."""
+    return DotdigitalClient(username, password, timeout=BATCH_TIMEOUT, max_retries=5, retry_time_budget=120.0, **kwargs)
+
+
+class DotdigitalInstallation(Installation):
+    """The account of one Dotdigital integration: `client()` for workers, `interactive_client()` for pages."""
+
+    def __init__(self, integration) -> None:
+        super().__init__(integration)
+        self._clients: list[DotdigitalClient] = []
+
+    @property
+    def source_key(self) -> str:
+        return SOURCE
+
+    @classmethod
+    def connector_classes(cls) -> Sequence[type[Connector]]:
+        from dotdigital.connectors import CONNECTORS
+
+        return CONNECTORS
+
+    @property
+    def username(self) -> str:
+        return self.integration.settings.get("username", "")
+
+    @property
+    def api_endpoint(self) -> str | None:
+        return self.integration.settings.get("api_endpoint") or None
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return self.integration.settings.get(name, default)
+
+    @sensitive_variables()
+    def _build(self, factory, **kwargs: Any) -> DotdigitalClient:
+        password = self.integration.get_secrets().get("password", "")
+        client = factory(self.username, password, api_endpoint=self.api_endpoint, **kwargs)
+        self._clients.append(client)
+        return client
+
+    @cached_property
+    def _batch(self) -> DotdigitalClient:
+        return self._build(batch_client)
+
+    def client(self) -> DotdigitalClient:
+        """The batch client (one per installation: its session and call count are shared by the connectors)."""
+        return self._batch
+
+    def new_client(self) -> DotdigitalClient:
+        """Another batch client, for calls made in parallel threads (a Session is not shared across threads)."""
+        return self._build(batch_client)
+
+    def interactive_client(self, **kwargs: Any) -> DotdigitalClient:
+        return self._build(interactive_client, **kwargs)
+
+    def api_calls(self) -> int:
+        return sum(client.call_count for client in self._clients)
+
+    def explain_failure(self, error: BaseException) -> Failure:
+        from dotdigital.integration import explain
+
+        call = getattr(error, "call", "") or ""
+        if isinstance(error, RateLimitedError):
+            return Failure(kind="rate_limited", message=error.message, retry_at=error.reset_at, call=call)
+        if isinstance(error, AuthenticationError):
+            return Failure(kind="credentials", message=CREDENTIALS_REFUSED, call=call)
+        if isinstance(error, HostNotAllowedError):
+            return Failure(kind="error", message=explain(error), call=call)
+        if isinstance(error, DotdigitalError):
+            return Failure(kind="error", message=explain(error), call=call)
+        return super().explain_failure(error)
