@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Sync jobs: a running job whose worker has not beaten for this long is dead (the next claim or tick fails it);
+# a queued job not picked up after SYNC_REQUEUE_AFTER seconds is sent to the workers again (a lost message).
+SYNC_HEARTBEAT_TIMEOUT = env.int("SYNC_HEARTBEAT_TIMEOUT", default=600)
+SYNC_REQUEUE_AFTER = env.int("SYNC_REQUEUE_AFTER", default=120)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
