@@ -2,7 +2,8 @@
 the integrations' importers call.
 
 - `contacts`, `lists`: the single writes people make through the pages;
-- `imports`: the importers' bulk upserts, each returning a `bulk.UpsertResult`;
+- `imports` (contacts, list members) and `campaign_imports` (campaigns, statistics, activity, opens and clicks): the
+  importers' bulk upserts, each returning a `bulk.UpsertResult`;
 - `bulk`: the machinery under them (batching, row checks, race-safe inserts);
 - `queries`: read queries (member counts, deletion summaries, a campaign's activity and events per day).
 
@@ -10,16 +11,15 @@ Import the public names from here: `from marketing import services; services.ups
 """
 
 from .bulk import BATCH_SIZE, UpsertResult
-from .contacts import create_contact, delete_contact, update_contact
-from .imports import (
+from .campaign_imports import (
     mark_campaigns_removed,
     record_campaign_events,
     record_campaign_statistics,
     upsert_campaign_activities,
-    upsert_contacts,
     upsert_email_campaigns,
-    upsert_list_members,
 )
+from .contacts import create_contact, delete_contact, update_contact
+from .imports import upsert_contacts, upsert_list_members
 from .lists import (
     AddResult,
     add_contacts_to_list,

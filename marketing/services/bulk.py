@@ -210,3 +210,25 @@ def save_changed(model: type[models.Model], records: list[models.Model], fields:
     for record in records:
         record.updated_at = now
     model.objects.bulk_update(records, sorted(fields | {"updated_at"}))
+
+
+def write_changes(
+    model: type[models.Model],
+    existing: Mapping[Any, Any],
+    values_by_key: Mapping[Any, dict[str, Any]],
+    result: UpsertResult,
+) -> dict[Any, int]:
+    """Update the existing records whose values differ, in one UPDATE; count them and the unchanged. Returns their
+    ids by key."""
+    changed, fields = [], set()
+    for key, record in existing.items():
+        diff = differences(record, values_by_key[key])
+        if diff:
+            apply(record, diff)
+            fields.update(diff)
+            changed.append(record)
+        else:
+            result.unchanged += 1
+    save_changed(model, changed, fields)
+    result.updated += len(changed)
+    return {key: record.pk for key, record in existing.items()}
