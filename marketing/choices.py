@@ -22,6 +22,13 @@ class CampaignStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class CampaignEventKind(models.TextChoices):
+    """What a contact did with a campaign, one event at a time."""
+
+    OPEN = "open", "Open"
+    CLICK = "click", "Click"
+
+
 class BounceType(models.TextChoices):
     NONE = "", "None"
     SOFT = "soft", "Soft bounce"
@@ -42,3 +49,5 @@ CAMPAIGN_STATUS_BADGES = {
     CampaignStatus.PAUSED: "warning",
     CampaignStatus.CANCELLED: "dark",
 }
+# The badge beside the status of a campaign the platform no longer has (kept here with its numbers).
+REMOVED_CAMPAIGN_LABEL = "Deleted in the platform"

@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from . import sources
-from .choices import BounceType, CampaignStatus, MemberStatus
+from .choices import BounceType, CampaignEventKind, CampaignStatus, MemberStatus
 
 DUPLICATE_EMAIL_MESSAGE = "A contact with this email already exists."
 DUPLICATE_LIST_NAME_MESSAGE = "A marketing list with this name already exists."
@@ -153,9 +153,11 @@ class MarketingListMember(models.Model):
 class EmailCampaign(models.Model):
     """An email sent (or to be sent) by a marketing platform, as an integration reports it.
 
-    Campaigns are written by integrations through `services.upsert_email_campaigns`, keyed by (source, external_id);
-    people read them. Their numbers live in `EmailCampaignStatistics`, their per-contact events in
-    `EmailCampaignActivity`.
+    Campaigns are written by integrations through `services.upsert_email_campaigns`, by primary key: an integration
+    keeps its own link from its account's campaign id to the campaign (two accounts may both have a campaign 123), so
+    `external_id` is only shown, never a key. A campaign the platform no longer has is marked `removed_at`, never
+    deleted, so its numbers stay. People read campaigns. Their numbers live in `EmailCampaignStatistics`, their
+    per-contact summary in `EmailCampaignActivity` and the individual opens and clicks in `EmailCampaignEvent`.
     """
 
     name = models.CharField(max_length=255)
@@ -170,14 +172,12 @@ class EmailCampaign(models.Model):
     )
     source = models.CharField(max_length=64, default=sources.MANUAL)
     external_id = models.CharField("External ID", max_length=100, null=True, blank=True)
+    removed_at = models.DateTimeField("Deleted in the platform", null=True, blank=True)
     created_at = models.DateTimeField("Created", auto_now_add=True)
     updated_at = models.DateTimeField("Updated", auto_now=True)
 
     class Meta:
         ordering = ("-sent_at", "-id")
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="marketing_campaign_source_external_uniq"),
-        ]
         indexes = [
             models.Index(fields=["sent_at", "id"], name="mkt_campaign_sent_idx"),
             models.Index(fields=["name", "id"], name="mkt_campaign_name_idx"),
@@ -271,3 +271,33 @@ class EmailCampaignActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} / {self.campaign}"
+
+
+class EmailCampaignEvent(models.Model):
+    """One open or one click of a campaign by a contact, when it happened and (for a click) the link followed.
+
+    Unique on everything it says, so importing the same opens and clicks again never doubles them. Read for the
+    campaign's opens and clicks per day; written only by importers (`services.record_campaign_events`).
+    """
+
+    # No index of its own: the (campaign, occurred_at) index and the unique constraint both start with it.
+    campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="events", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="campaign_events")
+    kind = models.CharField(max_length=8, choices=CampaignEventKind.choices)
+    occurred_at = models.DateTimeField("When")
+    url = models.CharField("URL", max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = "email campaign event"
+        ordering = ("campaign", "occurred_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact", "kind", "occurred_at", "url"], name="marketing_event_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "occurred_at"], name="mkt_event_campaign_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.campaign} by {self.contact}"

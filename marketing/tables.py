@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from .choices import CAMPAIGN_STATUS_BADGES, MEMBER_STATUS_BADGES
+from .choices import CAMPAIGN_STATUS_BADGES, MEMBER_STATUS_BADGES, REMOVED_CAMPAIGN_LABEL
 from .models import Contact, EmailCampaign, EmailCampaignActivity, MarketingList, MarketingListMember
 
 
@@ -192,7 +192,10 @@ class EmailCampaignTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0", "data-testid": "campaigns-grid"}
 
     def render_status(self, record):
-        return badge(record.get_status_display(), CAMPAIGN_STATUS_BADGES.get(record.status, "secondary"))
+        status = badge(record.get_status_display(), CAMPAIGN_STATUS_BADGES.get(record.status, "secondary"))
+        if record.removed_at:
+            return format_html("{} {}", status, badge(REMOVED_CAMPAIGN_LABEL, "danger"))
+        return status
 
     def render_sent(self, value):
         return intcomma(value)

@@ -97,11 +97,16 @@ class EmailCampaignDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
         except EmptyPage:  # past the end: back to the first page
             table.paginate(LargeTablePaginator, per_page=page_size(self.request), page=1)
         table.page_sizes = PAGE_SIZES
+        events_per_day = services.campaign_events_per_day(campaign)  # in the user's time zone, activated per request
         context.update(
             statistics=statistics,
             stat_tiles=statistic_tiles(statistics) if statistics else [],
             status_badge=CAMPAIGN_STATUS_BADGES.get(campaign.status, "secondary"),
             activity_summary=services.campaign_activity_summary(campaign),
+            events_per_day=events_per_day,
+            events_data=[
+                {"date": day.isoformat(), "opens": opens, "clicks": clicks} for day, opens, clicks in events_per_day
+            ],
             activity_table=table,
             panels=render_panels(self.request, campaign),
         )

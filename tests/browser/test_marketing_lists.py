@@ -93,19 +93,23 @@ def test_contacts_and_campaign_pages(page, screenshot, make_user):
 
     campaign = EmailCampaignFactory(name="Spring Sale", owner=marketer, source="manual", subject="20% off everything")
     services.record_campaign_statistics(
-        campaign.pk,
-        sent=5,
-        delivered=4,
-        opens=6,
-        unique_opens=3,
-        clicks=2,
-        unique_clicks=1,
-        unsubscribes=1,
-        hard_bounces=1,
+        rows=[
+            {
+                "campaign_id": campaign.pk,
+                "sent": 5,
+                "delivered": 4,
+                "opens": 6,
+                "unique_opens": 3,
+                "clicks": 2,
+                "unique_clicks": 1,
+                "unsubscribes": 1,
+                "hard_bounces": 1,
+            }
+        ]
     )
     services.upsert_campaign_activities(
-        campaign.pk,
-        [
+        campaign_id=campaign.pk,
+        rows=[
             {
                 "contact_id": contacts[0].pk,
                 "opens": 3,

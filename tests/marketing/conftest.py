@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from marketing.choices import CampaignStatus
 from marketing.models import Contact, EmailCampaign, MarketingList, MarketingListMember
+from marketing.services import bulk
 from tests.conftest import UserFactory
 
 
@@ -58,3 +59,22 @@ class EmailCampaignFactory(factory.django.DjangoModelFactory):
 @pytest.fixture
 def owner(make_user):
     return make_user(None, username="owner1", first_name="Olive", last_name="Owner")
+
+
+def race_after_first_read(monkeypatch, concurrent_write):
+    """Have `concurrent_write()` run once right after a batch's first read of its existing records, as another
+    writer committing between that read and the batch's INSERT would."""
+    real_insert_missing = bulk.insert_missing
+    done = []
+
+    def insert_missing(model, find_existing, build_new):
+        def find_then_race():
+            found = find_existing()
+            if not done:
+                done.append(concurrent_write())
+            return found
+
+        return real_insert_missing(model, find_then_race, build_new)
+
+    monkeypatch.setattr(bulk, "insert_missing", insert_missing)
+    return done

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_an_administrator_cannot_edit_campaign_statistics_in_the_admin(admin_client):
     campaign = EmailCampaignFactory()
-    services.record_campaign_statistics(campaign.pk, sent=100, delivered=90, unique_opens=45)
+    services.record_campaign_statistics(
+        rows=[{"campaign_id": campaign.pk, "sent": 100, "delivered": 90, "unique_opens": 45}]
+    )
     url = reverse("admin:marketing_emailcampaign_change", args=[campaign.pk])
     page = admin_client.get(url)
     assert page.status_code == 200

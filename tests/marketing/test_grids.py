@@ -55,7 +55,9 @@ def test_lists_and_campaigns_grids_queries_do_not_grow(client, marketer, django_
         marketing_list = MarketingListFactory()
         services.add_contacts_to_list(marketing_list, [ContactFactory().pk])
         campaign = EmailCampaignFactory()
-        services.record_campaign_statistics(campaign.pk, sent=10, delivered=10, unique_opens=i % 10)
+        services.record_campaign_statistics(
+            rows=[{"campaign_id": campaign.pk, "sent": 10, "delivered": 10, "unique_opens": i % 10}]
+        )
     client.force_login(marketer)
     with django_assert_max_num_queries(14):
         lists = client.get(reverse("marketing:list_list"), {"per_page": 50})
@@ -83,9 +85,10 @@ def test_campaign_page_queries_do_not_grow_with_activity(client, marketer, djang
     campaigns = {}
     for rows in (3, 60):
         campaign = campaigns[rows] = EmailCampaignFactory()
-        services.record_campaign_statistics(campaign.pk, sent=rows, delivered=rows)
+        services.record_campaign_statistics(rows=[{"campaign_id": campaign.pk, "sent": rows, "delivered": rows}])
         services.upsert_campaign_activities(
-            campaign.pk, [{"contact_id": c.pk, "opens": i % 3, "clicks": i % 2} for i, c in enumerate(contacts[:rows])]
+            campaign_id=campaign.pk,
+            rows=[{"contact_id": c.pk, "opens": i % 3, "clicks": i % 2} for i, c in enumerate(contacts[:rows])],
         )
     client.force_login(marketer)
     for sort in ("", "contact", "-opened"):

@@ -7,6 +7,7 @@ from backoffice import roles
 from marketing import services
 from marketing.choices import MemberStatus
 from marketing.models import Contact, MarketingList, MarketingListMember
+from marketing.services import unique
 
 from .conftest import ContactFactory, EmailCampaignFactory, MarketingListFactory, MemberFactory
 
@@ -228,11 +229,13 @@ def test_member_of_another_list_is_404(client, marketer, data):
 
 
 def test_campaign_page_shows_statistics_and_activity(client, operator, data):
-    from marketing import services
-
     campaign, contact = data["campaign"], data["contact"]
-    services.record_campaign_statistics(campaign.pk, sent=1000, delivered=950, unique_opens=190, unique_clicks=19)
-    services.upsert_campaign_activities(campaign.pk, [{"contact_id": contact.pk, "opens": 4, "clicks": 2}])
+    services.record_campaign_statistics(
+        rows=[{"campaign_id": campaign.pk, "sent": 1000, "delivered": 950, "unique_opens": 190, "unique_clicks": 19}]
+    )
+    services.upsert_campaign_activities(
+        campaign_id=campaign.pk, rows=[{"contact_id": contact.pk, "opens": 4, "clicks": 2}]
+    )
     client.force_login(operator)
     page = client.get(reverse("marketing:campaign_detail", args=[campaign.pk])).content.decode()
     assert 'data-stat="unique_opens"' in page and "20.0%" in page and "1,000" in page
@@ -292,7 +295,7 @@ def test_no_one_learns_which_ids_exist_before_signing_in(client, data, make_user
 def someone_else_saves_first(monkeypatch, concurrent_write):
     """Run `concurrent_write()` once between the checks (the form's and the model's `full_clean`) and the INSERT or
     UPDATE, as another user committing at that moment would."""
-    real_save_unique = services._save_unique
+    real_save_unique = unique.save_unique
     done = []
 
     def save_unique(record, clash):
@@ -300,7 +303,7 @@ def someone_else_saves_first(monkeypatch, concurrent_write):
             done.append(concurrent_write())
         return real_save_unique(record, clash)
 
-    monkeypatch.setattr(services, "_save_unique", save_unique)
+    monkeypatch.setattr(unique, "save_unique", save_unique)
     return done
 
 

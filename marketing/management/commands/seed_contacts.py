@@ -138,7 +138,7 @@ class Command(BaseCommand):
                     }
                 )
             owner = owners[(start // batch_size) % len(owners)]
-            result = services.upsert_contacts(rows, owner, source, batch_size=batch_size)
+            result = services.upsert_contacts(rows=rows, owner=owner, source=source, batch_size=batch_size)
             created += result.created
             if options["verbosity"] > 1:
                 self.stdout.write(f"{created:,} contacts created…")
