@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -155,3 +157,95 @@ def test_a_page_past_the_end_shows_the_last_page(client, grids, administrator):
     response = client.get(reverse("integrations:list"), {"per_page": "-1", "page": "2"})
     assert response.status_code == 200
     assert response.context["table"].page.number == 1
+
+
+# -- ids past 64 bits --------------------------------------------------------------------------------------------
+
+
+def test_every_id_in_a_url_is_bounded(admin_client):
+    routes = id_routes()
+    assert len(routes) >= 15  # the walk found the id routes (integrations and marketing)
+    for route, names in routes:
+        cases = [dict.fromkeys(names, PAST_64_BITS)] + [{name: PAST_64_BITS} for name in names]
+        cases.append(dict.fromkeys(names, str(MAX_ID + 1)))
+        for values in cases:
+            url = fill(route, values)
+            assert admin_client.get(url).status_code == 404, ("GET", url)
+            assert admin_client.post(url, {"reason": "x", "contact": "1"}).status_code == 404, ("POST", url)
+
+
+def test_the_largest_id_is_still_matched(admin_client):
+    list_url = reverse("marketing:member_unsubscribe", args=[MAX_ID, MAX_ID])
+    assert admin_client.get(list_url).status_code == 404  # matched, then not found
+    marketing_list = MarketingListFactory()
+    assert admin_client.get(reverse("marketing:list_detail", args=[marketing_list.pk])).status_code == 200
+
+
+def test_no_url_pattern_uses_the_unbounded_int_converter():
+    unbounded = [
+        route
+        for route, converters, _, _ in walk(get_resolver().url_patterns)
+        if any(type(c).__name__ == "IntConverter" for c in converters.values())
+    ]
+    assert unbounded == [], "use <id:...> (backoffice.converters) for ids in URLs"
+
+
+def integer_lookups(model) -> list[str]:
+    """Query-string lookups on a model's integer and foreign-key columns, as an admin changelist takes them."""
+    lookups = []
+    for field in model._meta.concrete_fields:
+        if isinstance(field, models.ForeignKey):
+            lookups += [field.name, f"{field.name}__id__exact", field.attname, f"{field.name}__exact"]
+        elif isinstance(field, models.IntegerField | models.AutoField | models.BigAutoField):
+            lookups += [field.name, f"{field.name}__exact", f"{field.name}__gte", f"{field.name}__in"]
+    return lookups
+
+
+def test_admin_changelists_refuse_ids_past_64_bits(admin_client):
+    checked = 0
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for lookup in integer_lookups(model):
+            for value in (PAST_64_BITS, f"1,{PAST_64_BITS}", f"-{PAST_64_BITS}"):
+                response = admin_client.get(url, {lookup: value})
+                assert response.status_code < 500, (url, lookup, value)
+                checked += 1
+    assert checked > 20
+
+
+def test_the_contact_changelist_owner_filter(admin_client):
+    url = reverse("admin:marketing_contact_changelist")
+    response = admin_client.get(url, {"owner": PAST_64_BITS})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")  # Django's answer to lookups it cannot use
+    contact = ContactFactory()
+    response = admin_client.get(url, {"owner": str(contact.owner_id)})
+    assert response.status_code == 200 and contact.email in response.content.decode()
+
+
+def test_admin_object_pages_with_ids_past_64_bits(admin_client):
+    for model in admin.site._registry:
+        for view in ("change", "delete", "history"):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=[PAST_64_BITS])
+            assert admin_client.get(url).status_code < 500, url
+
+
+def test_grid_filters_ignore_ids_past_64_bits(client, grids):
+    for name, (url, _) in grids.items():
+        response = client.get(url, {"owner": PAST_64_BITS, "status": PAST_64_BITS, "type": PAST_64_BITS})
+        assert response.status_code == 200, name
+
+
+def test_forms_refuse_owners_past_64_bits(client, grids):
+    contact = ContactFactory()
+    for url in (
+        reverse("marketing:contact_create"),
+        reverse("marketing:contact_update", args=[contact.pk]),
+        reverse("marketing:list_create"),
+        reverse("integrations:create") + "?type=fake",
+    ):
+        response = client.post(
+            url, {"owner": PAST_64_BITS, "default_owner": PAST_64_BITS, "name": "N", "email": "n@x.io", "type": "fake"}
+        )
+        assert response.status_code == 200, url  # the form again, with its error
+        assert response.context["form"].errors, url
