@@ -13,7 +13,12 @@ class BackofficeConfig(AppConfig):
     verbose_name = "Back-office"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from . import roles
+        from .converters import IdConverter
+
+        register_converter(IdConverter, "id")  # `<id:pk>` in every app's urls.py
 
         roles.grant(roles.OPERATIONS, "django_celery_beat.view_periodictask")
         # Runs once per migrate, after every app's permissions exist (this app is last to be sent the signal

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 
-PAGE_SIZES = (10, 25, 50, 100)
+from .paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, BoundedPaginator, paginate_table
 
 
 class PageMixin:
@@ -57,7 +57,8 @@ class GridView(BackofficeMixin, SingleTableMixin, FilterView):
     """
 
     template_name = "includes/grid_page.html"
-    page_size = 25
+    page_size = DEFAULT_PAGE_SIZE
+    paginator_class = BoundedPaginator
     empty_message = "Nothing here yet."
     empty_action: dict | None = None
 
@@ -65,15 +66,13 @@ class GridView(BackofficeMixin, SingleTableMixin, FilterView):
         # django-tables2 paginates; ListView's own pagination would run the page query twice (and a COUNT).
         return None
 
-    def get_table_pagination(self, table):
-        pagination = super().get_table_pagination(table)
-        try:
-            per_page = int(self.request.GET.get("per_page", self.page_size))
-        except ValueError:
-            per_page = self.page_size
-        pagination["per_page"] = per_page if per_page in PAGE_SIZES else self.page_size
-        table.page_sizes = PAGE_SIZES  # the table template is rendered with only `table` in its context
-        return pagination
+    def get_table(self, **kwargs):
+        table = self.get_table_class()(data=self.get_table_data(), **kwargs)
+        # Sorting from the query string only: RequestConfig would also read `page` and `per_page` with int(), and
+        # take -1, 7 or 10**6 (or "١٠") over the size checked here.
+        RequestConfig(self.request, paginate=False).configure(table)
+        paginate_table(table, self.request, self.paginator_class, default=self.page_size)
+        return table
 
     def get_empty_action(self) -> dict | None:
         return self.empty_action

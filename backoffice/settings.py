@@ -41,7 +41,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DOTDIGITAL_API_URL = env.str("DOTDIGITAL_API_URL", default="https://r1-api.dotdigital.com")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.admin_config.BackofficeAdminConfig",  # django.contrib.admin with changelist lookups bounded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -10,35 +10,12 @@ from __future__ import annotations
 
 import json
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django_tables2.paginators import LazyPaginator
 
-from backoffice.generic import PAGE_SIZES
-
-MAX_PAGE_NUMBER = 1_000_000  # past any page a person pages to; keeps OFFSET far inside the database's integers
-MAX_ID = 2**63 - 1  # the largest primary key a database column holds
-DEFAULT_PAGE_SIZE = 25
-
-
-def parse_positive_int(value: object, maximum: int) -> int | None:
-    """`value` as an int when it is a number from 1 to `maximum` written in ASCII digits, else None.
-
-    `str.isdigit()` accepts "²" and "١", which `int()` then refuses or reads; a 25-digit number overflows the
-    database's integers. Both come from query strings and forms, so neither may reach a query.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip()
-        if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
-            return None
-        number = int(text)
-    return number if 1 <= number <= maximum else None
+from backoffice.paging import BoundedPagingMixin
 
 
 class KeysFirstQuerySet(QuerySet):
@@ -103,31 +80,9 @@ class KeysFirstQuerySet(QuerySet):
         return [rows[key] for key in keys if key in rows]
 
 
-class BoundedPagingMixin:
-    """Paging that no query string can make fail: the page size is one of the sizes offered, and a page number must be
-    ASCII digits (else the first page) no larger than `MAX_PAGE_NUMBER` (else `EmptyPage`, which django-tables2 turns
-    into the last page known: the first for `LargeTablePaginator`). Negative or zero numbers raise `EmptyPage` too."""
-
-    def __init__(self, object_list, per_page, *args, **kwargs):
-        per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
-        super().__init__(object_list, per_page, *args, **kwargs)
-
-    def validate_number(self, number):
-        if isinstance(number, str) and not (number.strip().isascii() and number.strip().lstrip("-").isdigit()):
-            raise PageNotAnInteger("That page number is not an integer")
-        number = super().validate_number(number)
-        if number > MAX_PAGE_NUMBER:
-            raise EmptyPage("That page number is too large")
-        return number
-
-
-class BoundedPaginator(BoundedPagingMixin, Paginator):
-    """Django's paginator (with its COUNT), for grids of small tables, bounded like `LargeTablePaginator`."""
-
-
 class LargeTablePaginator(BoundedPagingMixin, LazyPaginator):
-    """django-tables2's paginator without `COUNT(*)`; `count` is what is known so far (exact on the last page), so
-    "Showing 26–50" still renders, without the total."""
+    """django-tables2's paginator without `COUNT(*)`, bounded as `backoffice.paging.BoundedPaginator` is; `count` is
+    what is known so far (exact on the last page), so "Showing 26–50" still renders, without the total."""
 
     is_lazy = True
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.paginator import EmptyPage
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from backoffice.generic import PAGE_SIZES, BackofficeMixin, GridView
+from backoffice.generic import BackofficeMixin, GridView
+from backoffice.paging import DEFAULT_PAGE_SIZE, paginate_table
 
 from .. import services
 from ..choices import CAMPAIGN_STATUS_BADGES
@@ -17,14 +17,7 @@ from ..models import (
     EmailCampaignActivity,
     EmailCampaignStatistics,
 )
-from ..paging import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_NUMBER,
-    BoundedPaginator,
-    KeysFirstQuerySet,
-    LargeTablePaginator,
-    parse_positive_int,
-)
+from ..paging import KeysFirstQuerySet, LargeTablePaginator
 from ..panels import render_panels
 from ..tables import ActivityTable, EmailCampaignTable
 from .base import (
@@ -40,22 +33,12 @@ class EmailCampaignListView(GridView):
     breadcrumbs = (MARKETING,)
     table_class = EmailCampaignTable
     filterset_class = EmailCampaignFilter
-    paginator_class = BoundedPaginator
     empty_message = (
         "No email campaigns yet. Campaigns appear here when an integration imports them from your email platform."
     )
 
     def get_queryset(self):
         return EmailCampaign.objects.select_related("owner", "statistics")
-
-
-def page_size(request) -> int:
-    value = parse_positive_int(request.GET.get("per_page", ""), max(PAGE_SIZES))
-    return value if value in PAGE_SIZES else DEFAULT_PAGE_SIZE
-
-
-def page_number(request) -> int:
-    return parse_positive_int(request.GET.get("page", ""), MAX_PAGE_NUMBER) or 1
 
 
 def statistic_tiles(statistics: EmailCampaignStatistics) -> list[dict]:
@@ -84,6 +67,7 @@ class EmailCampaignDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
     queryset = EmailCampaign.objects.select_related("owner", "statistics", "marketing_list")
     template_name = "marketing/campaign_detail.html"
     breadcrumbs = (MARKETING, CAMPAIGNS)
+    activity_page_size = DEFAULT_PAGE_SIZE
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -92,11 +76,7 @@ class EmailCampaignDetailView(ObjectPageMixin, BackofficeMixin, DetailView):
         activities = KeysFirstQuerySet(EmailCampaignActivity).filter(campaign=campaign).select_related("contact")
         table = ActivityTable(activities)  # unsorted: the (campaign, contact) unique index serves the pages
         RequestConfig(self.request, paginate=False).configure(table)  # sorting from the query string
-        try:
-            table.paginate(LargeTablePaginator, per_page=page_size(self.request), page=page_number(self.request))
-        except EmptyPage:  # past the end: back to the first page
-            table.paginate(LargeTablePaginator, per_page=page_size(self.request), page=1)
-        table.page_sizes = PAGE_SIZES
+        paginate_table(table, self.request, LargeTablePaginator, default=self.activity_page_size)
         events_per_day = services.campaign_events_per_day(campaign)  # in the user's time zone, activated per request
         context.update(
             statistics=statistics,

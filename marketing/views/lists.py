@@ -14,6 +14,7 @@ from django.views.generic import FormView, TemplateView
 from django.views.generic.edit import CreateView, UpdateView
 
 from backoffice.generic import BackofficeMixin, GridView
+from backoffice.paging import MAX_ID, positive_int
 
 from .. import services
 from ..choices import MemberStatus
@@ -24,7 +25,7 @@ from ..models import (
     MarketingList,
     MarketingListMember,
 )
-from ..paging import MAX_ID, BoundedPaginator, KeysFirstQuerySet, LargeTablePaginator, parse_positive_int
+from ..paging import KeysFirstQuerySet, LargeTablePaginator
 from ..panels import render_panels
 from ..tables import MarketingListTable, MemberTable
 from .base import (
@@ -58,7 +59,6 @@ class MarketingListListView(GridView):
     breadcrumbs = (MARKETING,)
     table_class = MarketingListTable
     filterset_class = MarketingListFilter
-    paginator_class = BoundedPaginator
     empty_message = "No marketing lists yet. Create one, then add contacts to it."
     page_actions = (
         action(
@@ -284,7 +284,7 @@ class AddMembersView(BackofficeMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        ids = [pk for v in request.POST.getlist("contact") if (pk := parse_positive_int(v, MAX_ID))]
+        ids = [pk for v in request.POST.getlist("contact") if (pk := positive_int(v, MAX_ID))]
         if not ids:
             messages.warning(request, "Tick at least one contact to add.")
             return HttpResponseRedirect(request.get_full_path())

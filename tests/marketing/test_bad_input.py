@@ -59,7 +59,8 @@ def test_adding_members_ignores_ids_that_are_not_numbers(client, marketer, value
 def test_paginators_bound_page_sizes_and_numbers():
     from django.core.paginator import EmptyPage, PageNotAnInteger
 
-    from marketing.paging import MAX_PAGE_NUMBER, BoundedPaginator, LargeTablePaginator
+    from backoffice.paging import MAX_PAGE_NUMBER, BoundedPaginator
+    from marketing.paging import LargeTablePaginator
 
     for paginator_class in (LargeTablePaginator, BoundedPaginator):
         paginator = paginator_class(list(range(300)), 10**6)
