@@ -38,7 +38,8 @@ LOWER_NAMES = {name: name.lower() for name in (*FIRST_NAMES, *LAST_NAMES)}
 GENDERS = ("Female", "Male", None)
 POSTCODE_AREAS = "ABCDEFGHKLMNPRSTW"
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-RESERVED_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"})
+# Default fields Dotdigital will not delete (reference §6 names ADDRESS too, which this account does not have).
+RESERVED_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED", "ADDRESS"})
 BOOK_ID_BASE = 1000
 CAMPAIGN_ID_BASE = 2000
 

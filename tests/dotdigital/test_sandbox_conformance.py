@@ -257,6 +257,8 @@ ERROR_CASES = [
     ),
     ("POST", "/v2/data-fields", {"type": "String"}, 400, "ERROR_DATAFIELD_INVALID"),
     ("DELETE", "/v2/data-fields/NOPE", None, 404, "ERROR_DATAFIELD_NOTFOUND"),
+    ("DELETE", "/v2/data-fields/FIRSTNAME", None, 400, "ERROR_DATAFIELD_INVALID"),
+    ("DELETE", "/v2/data-fields/postcode", None, 400, "ERROR_DATAFIELD_INVALID"),
     ("POST", "/v2/contacts", {"email": "demo@apiconnector"}, 400, "ERROR_PARAMETER_INVALID"),
     ("POST", "/v2/contacts", {"email": None}, 400, "ERROR_PARAMETER_INVALID"),
     (
