@@ -2,8 +2,9 @@
 
 The openers of a campaign (its recipients among `Store.openers_seeded`) are numbered by rank. Each block of
 BLOCK consecutive ranks gets one of SHUFFLES fixed shuffles of a multiset of open counts (and of click counts),
-chosen by the block's seeded hash, so a block always holds the same number of events: the number of events before any rank is a closed formula plus a
-scan of at most one block. That is what lets `skip` land anywhere among millions of events without building them.
+chosen by the block's seeded hash, so a block always holds the same number of events: the number of events
+before any rank is a closed formula plus a scan of at most one block. That is what lets `skip` land anywhere
+among millions of events without building them.
 
 Within a contact, events are in date order; contacts are in id order. A contact's opens lie between its first
 and last open of the activity summary, each click shortly after one of its opens. Events added while the
