@@ -246,6 +246,10 @@ class DotdigitalClient:
     def removal_status(self, deletion_id: str) -> dict[str, Any]:
         return self._object(self._get(f"/v2/contacts/deletion/{quote(str(deletion_id), safe='')}"), "a removal")
 
+    def address_book_campaigns(self, book_id: int) -> Iterator[Page]:
+        """The campaigns sent to an address book (list form: no HTML or plain-text content)."""
+        return self._pages(f"/v2/address-books/{int(book_id)}/campaigns")
+
     # -- contacts ---------------------------------------------------------------------------------------------
 
     def contacts(self, with_full_data: bool = True) -> Iterator[Page]:
@@ -282,6 +286,22 @@ class DotdigitalClient:
 
     def campaign_activities_since(self, campaign_id: int, since: datetime | date | str) -> Iterator[Page]:
         return self._pages(f"/v2/campaigns/{int(campaign_id)}/activities/since-date/{format_since(since)}")
+
+    def campaign_opens(self, campaign_id: int) -> Iterator[Page]:
+        """Every open of a campaign, one row per open (`contactId`, `email`, `dateOpened`, ...)."""
+        return self._pages(f"/v2/campaigns/{int(campaign_id)}/opens")
+
+    def campaign_opens_since(self, campaign_id: int, since: datetime | date | str) -> Iterator[Page]:
+        """The opens of a campaign dated strictly after `since`."""
+        return self._pages(f"/v2/campaigns/{int(campaign_id)}/opens/since-date/{format_since(since)}")
+
+    def campaign_clicks(self, campaign_id: int) -> Iterator[Page]:
+        """Every click of a campaign, one row per click (`contactId`, `email`, `url`, `dateClicked`, ...)."""
+        return self._pages(f"/v2/campaigns/{int(campaign_id)}/clicks")
+
+    def campaign_clicks_since(self, campaign_id: int, since: datetime | date | str) -> Iterator[Page]:
+        """The clicks of a campaign dated strictly after `since`."""
+        return self._pages(f"/v2/campaigns/{int(campaign_id)}/clicks/since-date/{format_since(since)}")
 
     # -- data fields ------------------------------------------------------------------------------------------
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from dotdigital.sandbox.campaigns import _campaign_index, _recipients, campaign_events
+from dotdigital.sandbox.events import ExtraEvent
 from dotdigital.sandbox.http import ApiError, Request, Response, json_response
-from dotdigital.sandbox.store import Store
+from dotdigital.sandbox.seeded import Progression, mix
+from dotdigital.sandbox.store import CAMPAIGN_ID_BASE, Store
 
 if TYPE_CHECKING:
     from dotdigital.sandbox.app import SandboxApp
 
 
-CHANGE_KEYS = ("modify", "unsubscribe", "add", "book_id")
+CHANGE_KEYS = ("modify", "unsubscribe", "add", "book_id", "opens", "clicks", "campaign_id")
 
 
 def _count(body: dict[str, Any], name: str) -> int:
@@ -31,8 +35,54 @@ def _book_id(body: dict[str, Any]) -> int | None:
     return value
 
 
-def apply_change(store: Store, body: dict[str, Any]) -> dict[str, list[int]]:
-    """Modify, unsubscribe and add contacts; returns the ids touched, by kind.
+def _event_campaign(store: Store, body: dict[str, Any]) -> int:
+    """The index of the sent campaign that new opens and clicks go to (`campaign_id`, or the first sent one)."""
+    value = body.get("campaign_id")
+    if value is None:
+        index = next((i for i in range(1, store.config.campaigns + 1) if campaign_events(store, i)), None)
+        if index is None:
+            raise ApiError(400, "The sandbox has no sent campaign to add opens or clicks to. ERROR_CAMPAIGN_INVALID")
+        return index
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ApiError(400, "campaign_id must be the id (a whole number) of a campaign. ERROR_PARAMETER_INVALID")
+    index = _campaign_index(store, str(value))
+    if campaign_events(store, index) is None:
+        raise ApiError(400, f"Campaign {value} has not been sent: it has no opens or clicks. ERROR_CAMPAIGN_INVALID")
+    return index
+
+
+def _pick(store: Store, among: Progression, count: int) -> list[int]:
+    """Seed-determined distinct members of `among` (never the same twice in a row across calls)."""
+    picked: list[int] = []
+    attempts = 0
+    while len(picked) < count and len(among) and attempts < count * 200 + 100:
+        attempts += 1
+        store.change_cursor += 1
+        candidate = mix(store.config.seed, 101, store.change_cursor) % store.n + 1
+        if candidate in among and candidate not in picked and store.contact(candidate) is not None:
+            picked.append(candidate)
+    return picked
+
+
+def _add_events(store: Store, index: int, opens: int, clicks: int) -> tuple[list[int], list[int]]:
+    """Opens by recipients of the campaign and clicks by its openers, dated now."""
+    events = campaign_events(store, index)
+    assert events is not None
+    now = datetime.now(UTC)
+    added = store.extra_events.setdefault(index, [])
+    opened = _pick(store, _recipients(store, index), opens)
+    added.extend(ExtraEvent(contact_id, "opens", now) for contact_id in opened)
+    clicked = _pick(store, events.openers, clicks)
+    for contact_id in clicked:
+        url, keyword = events.urls[contact_id % len(events.urls)]
+        added.append(ExtraEvent(contact_id, "clicks", now, url, keyword))
+    return opened, clicked
+
+
+def apply_change(store: Store, body: dict[str, Any]) -> dict[str, Any]:
+    """Modify, unsubscribe and add contacts, and add opens and clicks to a sent campaign; returns the contact
+    ids touched by kind (`modified`, `unsubscribed`, `added`, `opened`, `clicked`) and the `campaign_id`
+    the opens and clicks went to (None when none were asked for).
 
     Every field is checked before anything is applied, so a request refused with 400/404 changes nothing.
     """
@@ -43,10 +93,13 @@ def apply_change(store: Store, body: dict[str, Any]) -> dict[str, list[int]]:
         )
     book_id = _book_id(body)
     modify, unsubscribe, add = _count(body, "modify"), _count(body, "unsubscribe"), _count(body, "add")
+    opens, clicks = _count(body, "opens"), _count(body, "clicks")
     with store.lock:
         if book_id is not None and book_id not in store.books:
             raise ApiError(404, "Error: ERROR_ADDRESSBOOK_NOT_FOUND")
-        result: dict[str, list[int]] = {"modified": [], "unsubscribed": [], "added": []}
+        campaign = _event_campaign(store, body) if opens or clicks or "campaign_id" in body else None
+        result: dict[str, Any] = {"modified": [], "unsubscribed": [], "added": [], "opened": [], "clicked": []}
+        result["campaign_id"] = CAMPAIGN_ID_BASE + campaign if campaign is not None else None
         for contact_id in store.pick_contacts(modify):
             store.modify(contact_id)
             result["modified"].append(contact_id)
@@ -62,13 +115,19 @@ def apply_change(store: Store, body: dict[str, Any]) -> dict[str, list[int]]:
             if target is not None:
                 store.add_to_book(target, state.id)
             result["added"].append(state.id)
+        if campaign is not None:
+            result["opened"], result["clicked"] = _add_events(store, campaign, opens, clicks)
     return result
 
 
 def change(app: SandboxApp, request: Request) -> Response:
     body = request.json()
     if not isinstance(body, dict):
-        raise ApiError(400, 'Send a JSON object like {"modify": 5, "unsubscribe": 2, "add": 3}.')
+        raise ApiError(
+            400,
+            'Send a JSON object like {"modify": 5, "unsubscribe": 2, "add": 3, "opens": 4, "clicks": 2}. '
+            "ERROR_PARAMETER_INVALID",
+        )
     return json_response(apply_change(app.store, body))
 
 

@@ -46,6 +46,7 @@ Handler = Callable[..., Response]
 ID = r"(?P<{}>-?\d+)"
 SEGMENT = r"(?P<{}>[^/]+)"
 BOOK = "/v2/address-books/" + ID.format("book_id")
+CAMPAIGN = "/v2/campaigns/" + ID.format("campaign_id")
 
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v2/account-info", api.account_info),
@@ -64,6 +65,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", BOOK + "/contacts/modified-since/" + SEGMENT.format("date"), api.book_contacts_modified_since),
     ("GET", BOOK + "/contacts/unsubscribed-since/" + SEGMENT.format("date"), api.book_unsubscribed_since),
     ("DELETE", BOOK + "/contacts/" + ID.format("contact_id"), api.remove_contact_from_book),
+    ("GET", BOOK + "/campaigns", campaigns.book_campaigns),
     ("GET", "/v2/contacts", api.list_contacts),
     ("POST", "/v2/contacts", api.create_contact),
     ("GET", "/v2/contacts/count", api.count_contacts),
@@ -84,6 +86,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
         "/v2/campaigns/" + ID.format("campaign_id") + "/activities/since-date/" + SEGMENT.format("date"),
         campaigns.campaign_activities,
     ),
+    ("GET", CAMPAIGN + "/opens", campaigns.campaign_opens),
+    ("GET", CAMPAIGN + "/opens/since-date/" + SEGMENT.format("date"), campaigns.campaign_opens),
+    ("GET", CAMPAIGN + "/clicks", campaigns.campaign_clicks),
+    ("GET", CAMPAIGN + "/clicks/since-date/" + SEGMENT.format("date"), campaigns.campaign_clicks),
     ("GET", "/v2/data-fields", data_fields.list_data_fields),
     ("POST", "/v2/data-fields", data_fields.create_data_field),
     ("DELETE", "/v2/data-fields/" + SEGMENT.format("name"), data_fields.delete_data_field),

@@ -1,11 +1,14 @@
-"""Handlers of the campaign endpoints: list, get, summary, activities (all derived from the seed)."""
+"""Handlers of the campaign endpoints: list, get, summary, activities, opens and clicks, and the campaigns of
+an address book (all derived from the seed, plus the events added while running)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from dotdigital.sandbox.api import _int
+from dotdigital.sandbox.api import _book, _int
+from dotdigital.sandbox.events import CLICK_DELAY, CampaignEvents, ExtraEvent, click_json, open_json
 from dotdigital.sandbox.http import ApiError, Request, Response, json_response, parse_path_date
 from dotdigital.sandbox.seeded import Progression, View, mix
 from dotdigital.sandbox.store import BOOK_ID_BASE, CAMPAIGN_ID_BASE, Store, iso
@@ -71,8 +74,33 @@ def _recipients(store: Store, index: int) -> Progression:
     return book.seeded
 
 
-def _activity_time(store: Store, sent_at: datetime, i: int) -> datetime:
-    return sent_at + timedelta(seconds=60 + i * (6 * 86400) // max(store.n, 1))
+def _activity_epoch(store: Store, sent_epoch: int, i: int) -> int:
+    """When seeded contact i last opened a campaign sent at `sent_epoch`: it grows with i over six days."""
+    return sent_epoch + 60 + i * (6 * 86400) // max(store.n, 1)
+
+
+def campaign_events(store: Store, index: int) -> CampaignEvents | None:
+    """The seeded opens and clicks of a sent campaign (None for a draft), kept while its recipients stay."""
+    sent_at = _campaign_sent_at(store, index)
+    if sent_at is None:
+        return None
+    openers = _recipients(store, index).intersect(store.openers_seeded)
+    events = store.campaign_events.get(index)
+    if events is None or events.openers != openers:
+        sent_epoch = int(sent_at.timestamp())
+        topic = CAMPAIGN_TOPICS[(index - 1) % len(CAMPAIGN_TOPICS)]
+        events = CampaignEvents(
+            store.config.seed, index, topic, openers, sent_epoch, lambda i: _activity_epoch(store, sent_epoch, i)
+        )
+        store.campaign_events[index] = events
+    return events
+
+
+def _extras_by_contact(store: Store, index: int) -> dict[int, list[ExtraEvent]]:
+    by_contact: dict[int, list[ExtraEvent]] = {}
+    for event in store.extra_events.get(index, ()):
+        by_contact.setdefault(event.contact_id, []).append(event)
+    return by_contact
 
 
 def campaign_summary(app: SandboxApp, request: Request, campaign_id: str) -> Response:
@@ -82,11 +110,23 @@ def campaign_summary(app: SandboxApp, request: Request, campaign_id: str) -> Res
     recipients = _recipients(store, index)
     sent = len(recipients)
     opens = len(recipients.intersect(store.openers_seeded))
+    events = campaign_events(store, index)
+    total_opens = events.total("opens") if events else 0
+    total_clicks = events.total("clicks") if events else 0
+    clicked = events.clickers() if events else 0
+    for contact_id, extra in _extras_by_contact(store, index).items():
+        kinds = [event.kind for event in extra]
+        total_opens += kinds.count("opens")
+        total_clicks += kinds.count("clicks")
+        rank = events.rank_of(contact_id) if events else None
+        if rank is None and "opens" in kinds:
+            opens += 1
+        if "clicks" in kinds and (rank is None or events.count_at("clicks", rank) == 0):
+            clicked += 1
     hard = len(recipients.intersect(Progression(1, store.n, 100, (19,))))
     unsubscribed = len(recipients.intersect(store.unsubscribed_seeded))
     complaints = len(recipients.intersect(Progression(1, store.n, 100, (63,))))
     blocked = len(recipients.intersect(Progression(1, store.n, 100, (88,))))
-    clicked = opens * 2 // 5
     text = sent // 10
     delivered = sent - hard - blocked
     h = mix(store.config.seed, 23, index)
@@ -96,8 +136,8 @@ def campaign_summary(app: SandboxApp, request: Request, campaign_id: str) -> Res
 
     counts = {
         "UniqueOpens": (opens - opens // 10, opens // 10),
-        "Opens": (opens * 2 - opens // 5, opens // 5),
-        "Clicks": (clicked * 2, clicked // 4),
+        "Opens": (total_opens - total_opens // 10, total_opens // 10),
+        "Clicks": (total_clicks - total_clicks // 8, total_clicks // 8),
         "PageViews": (clicked, clicked // 10),
         "Forwards": (opens // 50, 0),
         "EstimatedForwards": (opens // 40, 0),
@@ -121,7 +161,7 @@ def campaign_summary(app: SandboxApp, request: Request, campaign_id: str) -> Res
         {
             "percentageDelivered": share(delivered),
             "percentageUniqueOpens": share(opens),
-            "percentageOpens": share(opens * 2),
+            "percentageOpens": share(total_opens),
             "percentageUnsubscribes": share(unsubscribed),
             "percentageReplies": share(opens // 100),
             "percentageHardBounces": share(hard),
@@ -143,46 +183,139 @@ def campaign_summary(app: SandboxApp, request: Request, campaign_id: str) -> Res
 
 def campaign_activities(app: SandboxApp, request: Request, campaign_id: str, date: str | None = None) -> Response:
     store = app.store
-    index = _campaign_index(store, campaign_id)
-    select, skip = request.paging()
-    sent_at = _campaign_sent_at(store, index)
-    recipients = _recipients(store, index)
-    if date is not None:
-        moment = parse_path_date(date)
-        recipients = recipients.intersect(store.openers_seeded)
-        if sent_at is not None:
-            lo, hi = 1, store.n + 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if _activity_time(store, sent_at, mid) >= moment:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            recipients = recipients.clamp(lo, store.n)
-    ids = View(recipients, [], []).page(skip, select)
-    rows = []
-    for i in ids:
-        h = mix(store.config.seed, 29, index, i)
-        opened = i in store.openers_seeded
-        last = _activity_time(store, sent_at, i) if sent_at else store.start
-        first = last - timedelta(seconds=h % 3600) if opened else sent_at
-        rows.append(
-            {
-                "contactId": i,
-                "email": store.seeded_email(i),
-                "numOpens": 1 + h % 4 if opened else 0,
-                "numPageViews": (h >> 4) % 3 if opened else 0,
-                "numClicks": (h >> 8) % 3 if opened else 0,
-                "numForwards": 0,
-                "numEstimatedForwards": 0,
-                "numReplies": 1 if opened and (h >> 12) % 50 == 0 else 0,
-                "dateSent": iso(sent_at) if sent_at else iso(store.start),
-                "dateFirstOpened": iso(first) if first else iso(store.start),
-                "dateLastOpened": iso(last if opened else (sent_at or store.start)),
-                "firstOpenIp": f"192.0.2.{h % 250 + 1}" if opened else "",
-                "unsubscribed": i in store.unsubscribed_seeded,
-                "softBounced": False,
-                "hardBounced": store.seeded_status(i) == "HardBounced",
-            }
-        )
+    with store.lock:
+        index = _campaign_index(store, campaign_id)
+        select, skip = request.paging()
+        sent_at = _campaign_sent_at(store, index)
+        recipients = _recipients(store, index)
+        events = campaign_events(store, index)
+        extras = _extras_by_contact(store, index)
+        if date is None:
+            view = View(recipients, [], [])
+        else:
+            view = _active_since(store, events, recipients, extras, parse_path_date(date).timestamp())
+        rows = [_activity_row(store, index, sent_at, events, extras.get(i, []), i) for i in view.page(skip, select)]
     return json_response(rows)
+
+
+def _active_since(
+    store: Store, events: CampaignEvents | None, recipients: Progression, extras: dict, since: float
+) -> View:
+    """The recipients with an open or a click strictly after `since`."""
+    if events is None:
+        return View(Progression.empty(), [], [])
+    base = events.openers.clamp(events.first_contact_after(since), store.n)
+    # Contacts whose last open is before `since` may still have clicked after it.
+    late_clickers = set()
+    first_id = events.first_contact_after(since - CLICK_DELAY)
+    for contact_id in events.openers.iter_from(first_id):
+        if contact_id >= base.lo:
+            break
+        rank = events.openers.count_le(contact_id) - 1
+        if any(click[0] > since for click in events.contact(contact_id, rank).clicks):
+            late_clickers.add(contact_id)
+    late_clickers |= {i for i, extra in extras.items() if any(e.at.timestamp() > since for e in extra)}
+    extra_ids = sorted(late_clickers)
+    return View(base, [i for i in extra_ids if i in base], extra_ids)
+
+
+def _activity_row(
+    store: Store, index: int, sent_at: datetime | None, events: CampaignEvents | None, extra: list, i: int
+) -> dict[str, Any]:
+    h = mix(store.config.seed, 29, index, i)
+    rank = events.rank_of(i) if events else None
+    num_opens = num_clicks = 0
+    first = last = None
+    ip = ""
+    if rank is not None:
+        seeded = events.contact(i, rank)
+        num_opens, num_clicks = len(seeded.opens), len(seeded.clicks)
+        first, last = _moment(seeded.first), _moment(seeded.last)
+        ip = f"192.0.2.{seeded.h % 250 + 1}"  # the address of its open rows
+    for event in extra:
+        if event.kind == "opens":
+            num_opens += 1
+            first = first or event.at
+            last = max(last, event.at) if last else event.at
+            ip = ip or "198.51.100.7"
+        else:
+            num_clicks += 1
+    opened = num_opens > 0
+    fallback = sent_at or store.start
+    return {
+        "contactId": i,
+        "email": store.seeded_email(i),
+        "numOpens": num_opens,
+        "numPageViews": (h >> 4) % 3 if opened else 0,
+        "numClicks": num_clicks,
+        "numForwards": 0,
+        "numEstimatedForwards": 0,
+        "numReplies": 1 if opened and (h >> 12) % 50 == 0 else 0,
+        "dateSent": iso(fallback),
+        "dateFirstOpened": iso(first or fallback),
+        "dateLastOpened": iso(last or fallback),
+        "firstOpenIp": ip,
+        "unsubscribed": i in store.unsubscribed_seeded,
+        "softBounced": False,
+        "hardBounced": store.seeded_status(i) == "HardBounced",
+    }
+
+
+def _moment(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def campaign_opens(app: SandboxApp, request: Request, campaign_id: str, date: str | None = None) -> Response:
+    return _event_page(app, request, campaign_id, "opens", date)
+
+
+def campaign_clicks(app: SandboxApp, request: Request, campaign_id: str, date: str | None = None) -> Response:
+    return _event_page(app, request, campaign_id, "clicks", date)
+
+
+def _event_page(app: SandboxApp, request: Request, campaign_id: str, kind: str, date: str | None) -> Response:
+    """A page of opens or clicks: the seeded ones by contact then date, then the ones added while running."""
+    store = app.store
+    select, skip = request.paging()
+    since = parse_path_date(date).timestamp() if date is not None else None
+    with store.lock:
+        index = _campaign_index(store, campaign_id)
+        events = campaign_events(store, index)
+        rows: list[str] = []
+        matching = 0
+        if events is not None:
+            pairs, matching = events.seeded_page(kind, skip, select, since)
+            last_id, email, html = 0, "", True
+            for contact_events, j in pairs:
+                if contact_events.contact_id != last_id:
+                    last_id = contact_events.contact_id
+                    email, html = store.seeded_email_html(last_id)
+                if kind == "opens":
+                    rows.append(open_json(email, contact_events, j, store.iso_epoch, html))
+                else:
+                    rows.append(click_json(email, contact_events, j, store.iso_epoch))
+        if len(rows) < select:
+            added = [
+                e
+                for e in store.extra_events.get(index, ())
+                if e.kind == kind and (since is None or e.at.timestamp() > since)
+            ]
+            start = max(0, skip - matching)
+            for event in added[start : start + select - len(rows)]:
+                email, html = store.seeded_email_html(event.contact_id)
+                rows.append(json.dumps(event.render(email, iso, html), separators=(",", ":")))
+    return Response(200, ("[" + ",".join(rows) + "]").encode("utf-8"))
+
+
+def book_campaigns(app: SandboxApp, request: Request, book_id: str) -> Response:
+    """The campaigns sent to an address book (drafts have not been sent to anyone)."""
+    select, skip = request.paging()
+    store = app.store
+    with store.lock:
+        book = _book(store, book_id)
+        indexes = [
+            i
+            for i in range(1, store.config.campaigns + 1)
+            if _campaign_book(store, i) == book.id and _campaign_sent_at(store, i) is not None
+        ]
+        return json_response([render_campaign(store, i, False) for i in indexes[skip : skip + select]])

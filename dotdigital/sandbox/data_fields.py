@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
 from dotdigital.sandbox.http import ApiError, Request, Response, enum_value, json_response, lookup, parse_path_date
-from dotdigital.sandbox.store import RESERVED_FIELDS, DataField
+from dotdigital.sandbox.store import RESERVED_FIELDS, DataField, iso
 
 if TYPE_CHECKING:
     from dotdigital.sandbox.app import SandboxApp
@@ -41,9 +42,20 @@ def value_fits(type_: str, value: Any) -> bool:
 
 
 def normalise_value(type_: str, value: Any) -> Any:
-    """A value that fits (see `value_fits`) as stored: "true"/"false" of a Boolean field become bools."""
-    if type_ == "Boolean" and isinstance(value, str) and value:
+    """A value that fits (see `value_fits`) as Dotdigital stores and answers it: a Numeric as a JSON number
+    ("7" is 7, "4.50" is 4.5), a Date as an ISO date-time in UTC, a Boolean as true/false."""
+    if value is None or value == "":
+        return None
+    if type_ == "Boolean" and isinstance(value, str):
         return value.lower() == "true"
+    if type_ == "Numeric" and isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    if type_ == "Date":
+        return iso(parse_path_date(value))
     return value
 
 
@@ -57,10 +69,10 @@ def _is_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
     try:
-        float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return False
-    return True
+    return math.isfinite(number)  # NaN and Infinity are not JSON numbers
 
 
 def _is_date(value: str) -> bool:
@@ -100,7 +112,10 @@ def delete_data_field(app: SandboxApp, request: Request, name: str) -> Response:
         if field is None:
             raise ApiError(404, "Error: ERROR_DATAFIELD_NOTFOUND")
         if field.name.upper() in RESERVED_FIELDS:
-            return json_response({"dependencies": [], "result": False})
+            # Dotdigital refuses to delete its default fields outright; `result: false` means "in use" instead.
+            raise ApiError(
+                400, f"The data field {field.name} is a default field and cannot be deleted. ERROR_DATAFIELD_INVALID"
+            )
         del store.fields[name.upper()]
         for state in store.changed.values():
             state.fields.pop(field.name.upper(), None)

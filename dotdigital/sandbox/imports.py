@@ -13,6 +13,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import TYPE_CHECKING
 
+from dotdigital.sandbox.data_fields import normalise_value, value_fits
 from dotdigital.sandbox.http import ApiError, Request, Response, json_response, lookup
 from dotdigital.sandbox.store import ImportJob, Store
 
@@ -147,7 +148,18 @@ def _apply(store: Store, job: ImportJob) -> None:
             report["suppressedContacts"] += 1
             job.faults.append((reason, row))
             continue
-        fields = {field: row.get(column) or None for column, field in columns.items()}
+        misfit = next(
+            (key for column, key in columns.items() if not value_fits(store.fields[key].type, row.get(column) or None)),
+            None,
+        )
+        if misfit is not None:
+            field = store.fields[misfit]
+            report["failures"] += 1
+            job.faults.append((f"Invalid {field.type} value for {field.name}", row))
+            continue
+        fields = {
+            key: normalise_value(store.fields[key].type, row.get(column) or None) for column, key in columns.items()
+        }
         opt_in = next((row[c] for c in job.header if c.lower() == "optintype" and row.get(c)), None)
         email_type = next((row[c] for c in job.header if c.lower() == "emailtype" and row.get(c)), None)
         state, created = store.upsert(email, fields, _canonical(opt_in), _canonical(email_type))

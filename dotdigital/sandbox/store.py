@@ -38,7 +38,8 @@ LOWER_NAMES = {name: name.lower() for name in (*FIRST_NAMES, *LAST_NAMES)}
 GENDERS = ("Female", "Male", None)
 POSTCODE_AREAS = "ABCDEFGHKLMNPRSTW"
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-RESERVED_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"})
+# Default fields Dotdigital will not delete (reference §6 names ADDRESS too, which this account does not have).
+RESERVED_FIELDS = frozenset({"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED", "ADDRESS"})
 BOOK_ID_BASE = 1000
 CAMPAIGN_ID_BASE = 2000
 
@@ -137,6 +138,9 @@ class Store:
         self.imports: dict[str, ImportJob] = {}
         self.deletions: dict[str, str] = {}
         self.change_cursor = 0
+        # Opens and clicks added while running, by campaign index (seeded ones are computed: sandbox/events.py).
+        self.extra_events: dict[int, list[Any]] = {}
+        self.campaign_events: dict[int, Any] = {}
         self._views: OrderedDict[tuple, View] = OrderedDict()
 
     def touch(self) -> None:
@@ -200,6 +204,14 @@ class Store:
 
     def seeded_email(self, i: int) -> str:
         return self.seeded_parts(i)[2]
+
+    def seeded_email_html(self, i: int) -> tuple[str, bool]:
+        """(email, emailType is Html) of seeded contact i: the part of `seeded_parts` an event row needs."""
+        h = seeded_hash(self.contact_key, i)
+        email = (
+            f"{LOWER_NAMES[FIRST_NAMES[h % 50]]}.{LOWER_NAMES[LAST_NAMES[(h >> 8) % 50]]}.{i}@{DOMAINS[(h >> 16) % 3]}"
+        )
+        return email, (h >> 24) % 5 != 0
 
     def seeded_state(self, i: int) -> ContactState:
         first, last, email, opt_in, email_type, gender, postcode = self.seeded_parts(i)

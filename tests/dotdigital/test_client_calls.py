@@ -133,7 +133,9 @@ def test_data_fields(sandbox):
         client.create_data_field("loyalty_tier", "String")
     assert duplicate.value.message == "Field already exists. ERROR_NON_UNIQUE_DATAFIELD"
     assert client.delete_data_field("LOYALTY_TIER")["result"] is True
-    assert client.delete_data_field("FIRSTNAME")["result"] is False
+    with pytest.raises(ValidationError) as reserved:  # a default field: refused outright, not "in use"
+        client.delete_data_field("FIRSTNAME")
+    assert reserved.value.code == "ERROR_DATAFIELD_INVALID"
     with pytest.raises(NotFoundError):
         client.delete_data_field("LOYALTY_TIER")
 
