@@ -27,7 +27,7 @@ def form_data(sandbox, **overrides) -> dict:
         "client_key": "",
         "custom_domain": "https://r1-app.dotdigital.com/",
         "default_owner": "",
-        "sync_interval_minutes": "60",
+        "sync_interval_minutes": "15",
     }
     data.update(overrides)
     return data
@@ -37,7 +37,15 @@ def test_the_type_is_registered_with_the_guide_words():
     dotdigital = registry["dotdigital"]
     assert dotdigital.label == "Dotdigital"
     labels = [str(f.label) for f in dotdigital.settings_form.base_fields.values()]
-    assert labels == ["Username", "Password", "Client ID", "Client Secret key", "Custom OAuth Domain"]
+    assert labels == [
+        "Username",
+        "Password",
+        "Client ID",
+        "Client Secret key",
+        "Custom OAuth Domain",
+        "Create marketing contacts",
+        "Only address books linked to a marketing list",
+    ]
     assert dotdigital.secret_fields == ("password", "client_key")
 
 
