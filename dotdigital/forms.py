@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 
-from dotdigital.client import check_host_allowed
+from dotdigital.client.hosts import check_endpoint_allowed
 from dotdigital.exceptions import HostNotAllowedError
 from integrations.forms import TypeSettingsForm
 
@@ -85,7 +85,8 @@ class DotdigitalSettingsForm(TypeSettingsForm):
                 f"Enter the address without a query string (?…) or a fragment (#…), for example {DEFAULT_OAUTH_DOMAIN}"
             )
         try:
-            check_host_allowed(value)
+            # The same strict check as an account's ApiEndpoint: no backslash, no look-alike Unicode, no path.
+            check_endpoint_allowed(value)
         except HostNotAllowedError as exc:
             raise forms.ValidationError(
                 "Enter an https:// address on a Dotdigital or dotmailer domain, for example "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 from django.views.decorators.debug import sensitive_variables
 
-from dotdigital.client.hosts import check_host_allowed
+from dotdigital.client.hosts import check_endpoint_allowed
 from dotdigital.client.transport import Transport, logger
 from dotdigital.exceptions import MalformedResponseError
 
@@ -46,24 +46,44 @@ def _get_ci(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 
 def parse_account_info(body: Any, fallback_endpoint: str) -> AccountInfo:
-    """An AccountInfo from the JSON of account-info; lenient about casing and missing properties."""
+    """An AccountInfo from the JSON of account-info; lenient about casing and missing properties.
+
+    `api_endpoint` is the ApiEndpoint exactly as Dotdigital sent it (or `fallback_endpoint` when it sent none):
+    the client checks it before using it. Anything else than what is due raises MalformedResponseError.
+    """
+    try:
+        return _parse_account_info(body, fallback_endpoint)
+    except MalformedResponseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a remote answer must never raise an untyped error (a 500 on a page)
+        raise MalformedResponseError(
+            f"Dotdigital's account-info answer could not be read ({type(exc).__name__})."
+        ) from exc
+
+
+def _parse_account_info(body: Any, fallback_endpoint: str) -> AccountInfo:
     if not isinstance(body, dict):
         raise MalformedResponseError("Dotdigital's account-info answer is not a JSON object.")
+    items = _get_ci(body, "properties")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise MalformedResponseError("Dotdigital's account-info answer has properties that are not a JSON list.")
     properties: dict[str, str] = {}
-    for item in _get_ci(body, "properties") or []:
+    for item in items:
         if isinstance(item, dict) and _get_ci(item, "name"):
             value = _get_ci(item, "value")
             properties[str(_get_ci(item, "name"))] = "" if value is None else str(value)
     try:
         account_id = int(_get_ci(body, "id", 0) or 0)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise MalformedResponseError("Dotdigital's account-info answer has a non-numeric id.") from exc
-    endpoint = (properties.get("ApiEndpoint") or "").strip() or fallback_endpoint
+    endpoint = properties.get("ApiEndpoint") or ""
     return AccountInfo(
         id=account_id,
         name=properties.get("Name", ""),
         main_email=properties.get("MainEmail", ""),
-        api_endpoint=endpoint.rstrip("/"),
+        api_endpoint=endpoint if endpoint.strip() else fallback_endpoint,
         properties=properties,
     )
 
@@ -100,8 +120,10 @@ class DotdigitalClient:
     """A client for one Dotdigital API user.
 
     Region discovery: `account_info()` calls `GET /v2/account-info` on `api_url` and switches every other call
-    to the account's `ApiEndpoint`, which must be on an allow-listed host (see `check_host_allowed`): a Dotdigital
-    domain over HTTPS, or exactly the scheme, host and port of `api_url` or of one of `extra_allowed_urls`.
+    to the account's `ApiEndpoint`, which must be a bare address on an allow-listed host (see
+    `check_endpoint_allowed`): a Dotdigital domain over HTTPS, or exactly the scheme, host and port of `api_url`
+    or of one of `extra_allowed_urls`. Every request is checked again against the same allow-list just before it
+    is sent (`check_host_allowed`), so no URL built later can reach another host.
     Paged calls yield one page (a list of dicts, camelCase as Dotdigital sends them) at a time.
     """
 
@@ -143,6 +165,7 @@ class DotdigitalClient:
             backoff_factor=backoff_factor,
             retry_time_budget=retry_time_budget,
             rate_limit_max_wait=rate_limit_max_wait,
+            allowed_urls=self._extra_hosts,
         )
 
     # -- plumbing ---------------------------------------------------------------------------------------------
@@ -157,9 +180,7 @@ class DotdigitalClient:
         return self._transport.session
 
     def _checked_endpoint(self, endpoint: str) -> str:
-        endpoint = endpoint.strip().rstrip("/")
-        check_host_allowed(endpoint, extra_hosts=self._extra_hosts)
-        return endpoint
+        return check_endpoint_allowed(endpoint, extra_hosts=self._extra_hosts)
 
     @property
     def api_endpoint(self) -> str:
@@ -208,7 +229,7 @@ class DotdigitalClient:
         info = parse_account_info(body, fallback_endpoint=self.api_url)
         self._api_endpoint = self._checked_endpoint(info.api_endpoint)
         logger.debug("Dotdigital account %s uses endpoint %s", info.id, self._api_endpoint)
-        return info
+        return replace(info, api_endpoint=self._api_endpoint)
 
     # -- address books ----------------------------------------------------------------------------------------
 

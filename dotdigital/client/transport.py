@@ -4,22 +4,24 @@ the typed errors of `dotdigital.exceptions`."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from importlib import metadata
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
+from dotdigital.client.hosts import check_host_allowed
 from dotdigital.exceptions import (
     AuthenticationError,
     DotdigitalError,
@@ -146,7 +148,7 @@ def _message_of(response: requests.Response) -> str:
     """Dotdigital's error message: the `message` of a JSON body, else the body text, else the reason."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the decoder goes
         body = None
     if isinstance(body, dict):
         for key, value in body.items():
@@ -160,30 +162,48 @@ def _message_of(response: requests.Response) -> str:
     return f"HTTP {response.status_code} {response.reason or ''}".strip()
 
 
+def _finite(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _moment(epoch: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(epoch, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # a year past 9999, or before the platform's epoch
+        return None
+
+
 def rate_limit_reset(response: requests.Response, now: float | None = None) -> tuple[datetime | None, float | None]:
-    """When the rate limit resets: from `X-RateLimit-Reset` (UTC epoch seconds) or `Retry-After`."""
+    """When the rate limit resets: from `X-RateLimit-Reset` (UTC epoch seconds) or `Retry-After`.
+
+    A value that is not a finite number or a date, or one past what a datetime can hold, is ignored: the answer
+    is still a RateLimitedError, only without a reset time.
+    """
     now = time.time() if now is None else now
     reset = response.headers.get("X-RateLimit-Reset")
     if reset:
-        try:
-            epoch = float(reset)
-        except ValueError:
-            epoch = None
+        epoch = _finite(reset)
         if epoch is not None:
             if epoch < 1_000_000_000:  # documented as epoch seconds; a small number can only be "seconds from now"
                 epoch = now + epoch
-            return datetime.fromtimestamp(epoch, tz=UTC), max(0.0, epoch - now)
+            when = _moment(epoch)
+            if when is not None:
+                return when, max(0.0, epoch - now)
     retry_after = response.headers.get("Retry-After")
     if retry_after:
-        try:
-            seconds = float(retry_after)
-        except ValueError:
+        seconds = _finite(retry_after)
+        if seconds is None:
             try:
                 when = parsedate_to_datetime(retry_after)
-            except (TypeError, ValueError):
+                return when, max(0.0, when.timestamp() - now)
+            except (TypeError, ValueError, OverflowError, IndexError):
                 return None, None
-            return when, max(0.0, when.timestamp() - now)
-        return datetime.fromtimestamp(now + seconds, tz=UTC), max(0.0, seconds)
+        when = _moment(now + seconds)
+        return (when, max(0.0, seconds)) if when is not None else (None, None)
     return None, None
 
 
@@ -208,8 +228,31 @@ def error_for(response: requests.Response) -> DotdigitalError:
     return ValidationError(message, status=status, code=code)
 
 
+class CheckedAdapter(HTTPAdapter):
+    """An HTTPAdapter that checks the URL it is about to connect to (the prepared one, after requests has
+    re-quoted it and merged the query) against the allow-list, so nothing the session does on the way can send the
+    credentials to another host."""
+
+    def __init__(self, *args: Any, allowed_urls: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_urls = tuple(allowed_urls)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        check_host_allowed(request.url or "", extra_hosts=self.allowed_urls)
+        return super().send(request, *args, **kwargs)
+
+
+def _hostport(url: str) -> str:
+    """host:port of an URL that passed `check_host_allowed`, for messages."""
+    return parse_url(url).netloc or url
+
+
 class Transport:
-    """One requests.Session with HTTP Basic auth, timeouts, retries and a call counter."""
+    """One requests.Session with HTTP Basic auth, timeouts, retries and a call counter.
+
+    Every request is checked against the allow-list (`check_host_allowed` with `allowed_urls` as the extra hosts)
+    before it is sent, whatever code built its URL.
+    """
 
     @sensitive_variables()  # error reports show no local of this frame or below (the credentials, the auth header)
     def __init__(
@@ -223,8 +266,10 @@ class Transport:
         backoff_factor: float,
         retry_time_budget: float,
         rate_limit_max_wait: float,
+        allowed_urls: Sequence[str] = (),
     ) -> None:
         self.timeout = timeout
+        self.allowed_urls = tuple(allowed_urls)
         self.rate_limit_max_wait = rate_limit_max_wait
         self.call_count = 0
         self.session = session or requests.Session()
@@ -252,7 +297,7 @@ class Transport:
             on_retry=self._count_retry,
         )
         self._retry = retry
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = CheckedAdapter(max_retries=retry, allowed_urls=self.allowed_urls)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
 
@@ -262,7 +307,9 @@ class Transport:
     @sensitive_variables()
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send one logical call (retries included) and return a successful response or raise a typed error."""
-        hostport = urlsplit(url).netloc.rpartition("@")[2]
+        # Checked here for every call, not only where the endpoint is learnt: no URL reaches the session unchecked.
+        check_host_allowed(url, extra_hosts=self.allowed_urls)
+        hostport = _hostport(url)
         waited_for_rate_limit = False
         while True:
             started = time.monotonic()
@@ -322,11 +369,11 @@ class Transport:
             return None
         try:
             return response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested deeper than the decoder goes
             content_type = response.headers.get("Content-Type", "no content type")
             preview = response.text[:60].replace("\n", " ")
             raise MalformedResponseError(
-                f"Dotdigital answered {method} {urlsplit(url).path} with something that is not JSON "
+                f"Dotdigital answered {method} {parse_url(url).path} with something that is not JSON "
                 f"(HTTP {response.status_code}, {content_type}): {preview!r}",
                 status=response.status_code,
             ) from exc
