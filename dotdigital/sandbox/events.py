@@ -125,6 +125,7 @@ class CampaignEvents:
         if k > 1:
             # Never before the send: the first opens of the earliest contacts are squeezed after it.
             first = last - min(h % SPREAD, last - self.sent_epoch - 30)
+            first = min(first, last - (k - 1))  # a second apart at least: no two opens of a contact at one instant
             opens = tuple(first + (last - first) * j // (k - 1) for j in range(k))
         else:
             first, opens = last, (last,)
@@ -137,6 +138,9 @@ class CampaignEvents:
         ]
         if c > 1:
             clicks.sort()
+            for j in range(1, c):  # one instant, one click: a later click moves on a second
+                if clicks[j][0] <= clicks[j - 1][0]:
+                    clicks[j] = (clicks[j - 1][0] + 1, *clicks[j][1:])
         return ContactEvents(contact_id, first, last, opens, tuple(clicks), h)
 
     def first_contact_after(self, epoch: float) -> int:
