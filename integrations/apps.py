@@ -9,8 +9,13 @@ class IntegrationsConfig(AppConfig):
         from backoffice import roles
         from backoffice.menu import MenuItem, menu
 
-        from . import crypto
+        from django.core import checks
 
+        from . import crypto
+        from .checks import check_field_encryption_key
+
+        # No tag: it runs on every `check`, runserver and migrate, not only with --deploy.
+        checks.register(check_field_encryption_key)
         crypto.register_encrypted_column("integrations.Integration", "secrets")
         menu.register(
             MenuItem(
