@@ -6,10 +6,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from backoffice import roles
         from backoffice.menu import MenuItem, menu
-
-        from django.core import checks
 
         from . import crypto
         from .checks import check_field_encryption_key

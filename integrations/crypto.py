@@ -35,7 +35,8 @@ def key_problems(raw: str) -> list[str]:
     keys = _split(raw)
     if not keys:
         return [
-            f"FIELD_ENCRYPTION_KEY is empty: set it to one or more comma-separated Fernet keys. Make one with {MAKE_A_KEY}."
+            "FIELD_ENCRYPTION_KEY is empty: set it to one or more comma-separated Fernet keys. "
+            f"Make one with {MAKE_A_KEY}."
         ]
     problems = []
     for position, key in enumerate(keys, start=1):

@@ -98,7 +98,7 @@ def test_behind_a_proxy_hsts_lasts_a_year_and_covers_subdomains():
 
 
 def _fresh_clone(tmp_path: Path) -> Path:
-    """A project folder without var/: a copy of the settings package (its location decides BASE_DIR), the rest linked."""
+    """A project folder without var/: the settings package copied (its location decides BASE_DIR), the rest linked."""
     clone = tmp_path / "clone"
     clone.mkdir()
     shutil.copy(ROOT / "manage.py", clone / "manage.py")
