@@ -25,6 +25,7 @@ CLEARED = (
     "SECURE_HSTS_PRELOAD",
     "SECURE_COOKIES",
     "SECURE_SSL_REDIRECT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests' conftest sets it; check --deploy rightly refuses it
 )
 # Fixed test-only keys (32 bytes each, url-safe base64), so test ids stay the same from run to run.
 VALID_KEY = "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5ISE="
