@@ -34,10 +34,16 @@ demo: install
 	@echo ""
 	DEBUG=1 PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.demo start
 
+# Django's deployment checks with production-like settings (made-up, test-only keys): any warning fails `make test`.
+DEPLOY_CHECK_ENV := DEBUG=0 BEHIND_PROXY=1 ALLOWED_HOSTS=backoffice.example.com \
+	SECRET_KEY=make-test-only-secret-key-3f9c1a7e5b2d8046c9e1f7a3b5d2c8e0a4f6b1d9 \
+	FIELD_ENCRYPTION_KEY=bWFrZS10ZXN0LW9ubHktZmllbGQta2V5LTMyYnl0ZXM=
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 test: lint
 	$(BIN)/pytest

@@ -1,6 +1,7 @@
 import functools
 import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone
 
 
@@ -25,3 +26,18 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send `settings.PERMISSIONS_POLICY` ({feature: [allowed origins]}, an empty list denies it) on every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        policy = getattr(settings, "PERMISSIONS_POLICY", {})
+        self.header = ", ".join(f"{feature}=({' '.join(origins)})" for feature, origins in policy.items())
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.header
+        return response

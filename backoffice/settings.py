@@ -1,5 +1,7 @@
 """Settings for the back-office, read from the environment (django-environ; a `.env` file is read if present)."""
 
+import contextlib
+import os
 from pathlib import Path
 
 import environ
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "django_celery_beat",
     "django_tables2",
     "django_filters",
@@ -66,7 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "backoffice.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,6 +105,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_file = str(DATABASES["default"]["NAME"])
+    if _sqlite_file and _sqlite_file != ":memory:" and not _sqlite_file.startswith("file:"):
+        if Path(_sqlite_file).parent == VAR_DIR:
+            # A fresh clone has no var/: without it the first migrate fails with "unable to open database file".
+            os.makedirs(VAR_DIR, mode=0o700, exist_ok=True)
+        if Path(_sqlite_file).parent.is_dir() and not Path(_sqlite_file).exists():
+            # SQLite would create the file world-readable (0644 under the usual umask), and it holds the encrypted
+            # secrets' ciphertext and every contact. Its WAL and shared-memory files take the database's mode.
+            with contextlib.suppress(FileExistsError):  # another process got there first
+                os.close(os.open(_sqlite_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     # WAL lets the web server and the worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
@@ -159,9 +174,58 @@ if BEHIND_PROXY:
     # The login throttle must count the real client, not the proxy (else five bad guesses lock everyone out).
     AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=1)
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# HSTS is only ever sent on HTTPS responses; behind the TLS proxy, a year and every subdomain (what `check --deploy`
+# asks for). Preloading is the domain owner's decision, taken for the whole registered domain and slow to undo: it
+# stays off unless asked for, and its reminder (security.W021) is silenced with it.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if BEHIND_PROXY else 0 if DEBUG else 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=BEHIND_PROXY)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles, fonts and images come only from our own static
+# files, so an injected <script>, on*= handler or style attribute does not run. Bootstrap's CSS draws its checkbox
+# ticks, select arrows and menu icon as data: SVG images, hence `img-src data:`. A page that must frame another site
+# (Email Studio) adds it to frame-src on that view alone with backoffice.csp.allow_frames_from().
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "frame-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    },
+}
+# Permissions-Policy (backoffice.middleware.PermissionsPolicyMiddleware): a back-office needs none of these features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

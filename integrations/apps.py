@@ -6,11 +6,16 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from backoffice import roles
         from backoffice.menu import MenuItem, menu
 
         from . import crypto
+        from .checks import check_field_encryption_key
 
+        # No tag: it runs on every `check`, runserver and migrate, not only with --deploy.
+        checks.register(check_field_encryption_key)
         crypto.register_encrypted_column("integrations.Integration", "secrets")
         menu.register(
             MenuItem(

@@ -19,27 +19,44 @@ class SecretsUnreadable(Exception):
     """Stored secrets that none of the configured keys can decrypt."""
 
 
-def _keys() -> list[str]:
-    raw = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or ""
-    keys = [key.strip() for key in raw.split(",") if key.strip()]
+MAKE_A_KEY = '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`'
+
+
+def _split(raw: str) -> list[str]:
+    # Blanks around commas and a trailing comma are forgiven: they are easy to leave in while rotating.
+    return [key.strip() for key in (raw or "").split(",") if key.strip()]
+
+
+def key_problems(raw: str) -> list[str]:
+    """What is wrong with a FIELD_ENCRYPTION_KEY value, one sentence per bad key (empty when every key is usable).
+
+    A sentence names the key's position among the comma-separated ones, never the key itself.
+    """
+    keys = _split(raw)
     if not keys:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is empty: set it to one or more comma-separated Fernet keys.")
-    return keys
+        return [
+            "FIELD_ENCRYPTION_KEY is empty: set it to one or more comma-separated Fernet keys. "
+            f"Make one with {MAKE_A_KEY}."
+        ]
+    problems = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            problems.append(
+                f"FIELD_ENCRYPTION_KEY: key number {position} is not a valid Fernet key (32 url-safe base64-encoded "
+                f"bytes; several keys are separated by commas). Make one with {MAKE_A_KEY}."
+            )
+    return problems
 
 
 def fernet() -> MultiFernet:
     """The MultiFernet for the configured keys; the first key encrypts."""
-    fernets = []
-    for position, key in enumerate(_keys(), start=1):
-        try:
-            fernets.append(Fernet(key))
-        except (ValueError, TypeError) as exc:
-            raise ImproperlyConfigured(
-                f"FIELD_ENCRYPTION_KEY: key number {position} is not a valid Fernet key "
-                "(32 url-safe base64-encoded bytes). Make one with "
-                '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.'
-            ) from exc
-    return MultiFernet(fernets)
+    raw = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or ""
+    problems = key_problems(raw)
+    if problems:
+        raise ImproperlyConfigured(" ".join(problems))
+    return MultiFernet([Fernet(key) for key in _split(raw)])
 
 
 def encrypt(plaintext: str) -> str:

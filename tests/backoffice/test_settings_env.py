@@ -102,4 +102,4 @@ def test_behind_a_proxy_the_login_throttle_counts_the_forwarded_client():
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [1, ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"], True, 3600]
+    assert json.loads(result.stdout) == [1, ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"], True, 31536000]

@@ -42,11 +42,23 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server):
+    """A page on the live server; the test fails if the browser reports a Content-Security-Policy violation."""
     context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: _note_violation(violations, message.text, page.url))
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations in the console:\n" + "\n".join(violations))
+
+
+def _note_violation(violations: list[str], text: str, url: str) -> None:
+    # Chromium logs every blocked script, style, image, frame or form as "... violates the following Content
+    # Security Policy directive ...".
+    if "Content Security Policy" in text or "Content-Security-Policy" in text:
+        violations.append(f"{url}: {text}")
 
 
 @pytest.fixture
