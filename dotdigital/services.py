@@ -60,8 +60,9 @@ def _create_list_for(book: AddressBook, name: str) -> MarketingList:
             source=SOURCE,
             description=f"Created for the Dotdigital address book {book.name} of {integration.name}.",
         )
-    except ValidationError as error:
-        if "name" in getattr(error, "error_dict", {}):
+    except ValidationError:
+        # marketing reports the clash on the list's own form fields (or as a constraint error): restate it on ours.
+        if _list_name_taken(name):
             raise _name_clash_error(name, book) from None
         raise
 
