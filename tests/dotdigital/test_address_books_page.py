@@ -82,9 +82,8 @@ def field_errors(response, name: str) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "status"), [(roles.ADMINISTRATOR, 200), (roles.MARKETING_MANAGER, 200), (roles.OPERATIONS, 403)]
 )
-def test_pages_per_role(client, role_users, book, role, status):
-    linked = MarketingListFactory(name="Linked")
-    other = AddressBook.objects.create(integration=book.integration, dotdigital_id=1, name="Other", marketing_list=linked)
+def test_pages_per_role(client, role_users, book, make_book, role, status):
+    other = make_book("Other", marketing_list=MarketingListFactory(name="Linked"))
     client.force_login(role_users[role])
     assert client.get(GRID).status_code == status
     assert client.get(connect_url(book)).status_code == status
@@ -92,10 +91,10 @@ def test_pages_per_role(client, role_users, book, role, status):
 
 
 @pytest.mark.parametrize("role", [roles.OPERATIONS, None])
-def test_writes_refused_to_ops_and_anonymous(client, role_users, book, role):
+def test_writes_refused_to_ops_and_anonymous(client, role_users, book, make_book, role):
     target = MarketingListFactory(name="Target")
     linked = MarketingListFactory(name="Linked")
-    other = AddressBook.objects.create(integration=book.integration, dotdigital_id=1, name="Other", marketing_list=linked)
+    other = make_book("Other", marketing_list=linked)
     if role:
         client.force_login(role_users[role])
     responses = [
