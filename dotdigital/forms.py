@@ -9,6 +9,7 @@ from django import forms
 from dotdigital.client.hosts import check_endpoint_allowed
 from dotdigital.exceptions import HostNotAllowedError
 from integrations.forms import TypeSettingsForm
+from marketing.models import MarketingList
 
 DEFAULT_OAUTH_DOMAIN = "https://r1-app.dotdigital.com/"
 
@@ -60,7 +61,7 @@ class DotdigitalSettingsForm(TypeSettingsForm):
         required=False,
         initial=True,
         help_text="When a Dotdigital contact has no marketing contact with its email, create one owned by the "
-        "Default Owner (Oro's \"Create New Entities\"). Off: only contacts that already exist are linked.",
+        'Default Owner (Oro\'s "Create New Entities"). Off: only contacts that already exist are linked.',
     )
     only_linked_address_books = forms.BooleanField(
         label="Only address books linked to a marketing list",
@@ -107,4 +108,60 @@ class DotdigitalSettingsForm(TypeSettingsForm):
             self.add_error("client_key", "Enter the Client Secret key that goes with the Client ID.")
         if has_key and not has_id and "client_id" not in self.errors:
             self.add_error("client_id", "Enter the Client ID that goes with the Client Secret key.")
+        return cleaned
+
+
+class ConnectAddressBookForm(forms.Form):
+    """Connect an address book to an existing marketing list not connected to another book, or to a new one."""
+
+    EXISTING = "existing"
+    NEW = "new"
+
+    mode = forms.ChoiceField(
+        label="Connect to",
+        choices=((EXISTING, "An existing marketing list"), (NEW, "A new list named after the book")),
+        widget=forms.RadioSelect,
+    )
+    marketing_list = forms.ModelChoiceField(
+        label="Marketing list",
+        queryset=None,
+        required=False,
+        empty_label="Choose a marketing list…",
+        help_text="Lists already connected to another address book are not offered: a list has one address book.",
+        error_messages={
+            "invalid_choice": "Choose a marketing list that is not connected to another address book.",
+        },
+    )
+    list_name = forms.CharField(
+        label="New list name",
+        required=False,
+        max_length=200,
+        help_text="Owned by the integration's Default Owner, with source Dotdigital. The next sync adds the book's "
+        "contacts to it.",
+    )
+
+    def __init__(self, *args, book, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.book = book
+        unconnected = MarketingList.objects.filter(dotdigital_address_book__isnull=True).order_by("name", "id")
+        self.fields["marketing_list"].queryset = unconnected
+        self.has_unconnected_lists = unconnected.exists()
+        self.fields["list_name"].initial = book.name[:200]
+        self.fields["mode"].initial = self.EXISTING if self.has_unconnected_lists else self.NEW
+        if not self.has_unconnected_lists:
+            self.fields["marketing_list"].help_text = (
+                "Every marketing list is already connected to an address book (or none exists yet): create a new "
+                "list named after the book."
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            cleaned.get("mode") == self.EXISTING
+            and not cleaned.get("marketing_list")
+            and "marketing_list" not in (self.errors)
+        ):
+            self.add_error("marketing_list", "Choose the marketing list to connect the address book to.")
+        if cleaned.get("mode") == self.NEW and not (cleaned.get("list_name") or "").strip():
+            cleaned["list_name"] = self.book.name
         return cleaned

@@ -88,5 +88,14 @@ class DotdigitalIntegrationType(IntegrationType):
                 condition=active_integration_exists(KEY),
                 order=20,
                 icon="input-cursor-text",
-            )
+            ),
+            MenuItem(
+                path=("Marketing", "Dotdigital"),
+                label="Address Books",
+                url_name="dotdigital:address_books",
+                permissions=("dotdigital.view_addressbook",),
+                condition=active_integration_exists(KEY),
+                order=30,
+                icon="journal-bookmark",
+            ),
         ]
