@@ -10,7 +10,10 @@ from datetime import datetime
 
 
 class DotdigitalError(Exception):
-    """Base class: `status` is the HTTP status (None when no answer came), `code` the `ERROR_*` code if any."""
+    """Base class: `status` is the HTTP status (None when no answer came), `code` the `ERROR_*` code if any,
+    `call` the method and path of the call that failed."""
+
+    call: str = ""  # the call that failed ("GET /v2/contacts"), set by the client's transport
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)

@@ -90,6 +90,14 @@ class BoundedRetry(Retry):
         return new
 
 
+def _call_name(method: str, url: str) -> str:
+    try:
+        path = parse_url(url).path or "/"
+    except ValueError:
+        path = "?"
+    return f"{method} {path}"
+
+
 def error_code(message: str) -> str | None:
     """The `ERROR_*` code a Dotdigital message carries (it usually ends with it), or None."""
     codes = _CODE_RE.findall(message or "")
@@ -306,7 +314,17 @@ class Transport:
 
     @sensitive_variables()
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one logical call (retries included) and return a successful response or raise a typed error."""
+        """Send one logical call (retries included) and return a successful response or raise a typed error, which
+        names the call (`error.call`, "GET /v2/contacts", no query) so a sync job can say which call failed."""
+        try:
+            return self._request(method, url, **kwargs)
+        except DotdigitalError as error:
+            if not error.call:
+                error.call = _call_name(method, url)
+            raise
+
+    @sensitive_variables()
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         # Checked here for every call, not only where the endpoint is learnt: no URL reaches the session unchecked.
         check_host_allowed(url, extra_hosts=self.allowed_urls)
         hostport = _hostport(url)
@@ -363,7 +381,15 @@ class Transport:
             raise error
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """The decoded JSON of a successful call; MalformedResponseError if the body is not JSON."""
+        """The decoded JSON of a successful call; MalformedResponseError (naming the call) if the body is not JSON."""
+        try:
+            return self._json(method, url, **kwargs)
+        except DotdigitalError as error:
+            if not error.call:
+                error.call = _call_name(method, url)
+            raise
+
+    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.request(method, url, **kwargs)
         if response.status_code == 204 or not response.content:
             return None

@@ -262,3 +262,29 @@ def test_a_malformed_contact_is_skipped_with_its_reason(sandbox, connect, monkey
     assert any("not a valid email" in note for note in step.details)
     assert any("unknown status" in note for note in step.details)
     assert DotdigitalContact.objects.count() == sandbox.store.n
+
+
+def test_a_failed_call_is_named_on_its_step_and_the_other_connectors_still_run(sandbox, connect, monkeypatch):
+    from dotdigital.client import DotdigitalClient
+
+    def broken_campaigns(self):
+        self.get_campaign(987654)  # unknown: Dotdigital answers 404
+        yield []
+
+    monkeypatch.setattr(DotdigitalClient, "campaigns", broken_campaigns)
+    job = sync(connect(sandbox), connectors=["address_books", "campaigns", "data_fields"])
+    assert job.state == JobState.FAILED and job.error_connector == "campaigns"
+    by_step = steps(job)
+    assert by_step["campaigns"].state == StepState.FAILED
+    assert "(call: GET /v2/campaigns/987654)" in by_step["campaigns"].message
+    assert job.error.startswith("Campaigns: Dotdigital refused the request: ")
+    assert "ERROR_CAMPAIGN_NOT_FOUND" in job.error
+    assert by_step["address_books"].state == by_step["data_fields"].state == StepState.SUCCEEDED
+
+
+def test_the_client_names_the_failed_call(sandbox):
+    from dotdigital.exceptions import NotFoundError
+
+    with pytest.raises(NotFoundError) as raised:
+        sandbox.client().get_campaign(424242)
+    assert raised.value.call == "GET /v2/campaigns/424242"
