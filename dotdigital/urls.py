@@ -6,12 +6,12 @@ app_name = "dotdigital"
 urlpatterns = [
     path("data-fields/", views.DataFieldsView.as_view(), name="data_fields"),
     path("address-books/", views.AddressBookListView.as_view(), name="address_books"),
-    path("address-books/<int:pk>/connect/", views.ConnectAddressBookView.as_view(), name="address_book_connect"),
+    path("address-books/<id:pk>/connect/", views.ConnectAddressBookView.as_view(), name="address_book_connect"),
     path(
-        "address-books/<int:pk>/disconnect/", views.DisconnectAddressBookView.as_view(), name="address_book_disconnect"
+        "address-books/<id:pk>/disconnect/", views.DisconnectAddressBookView.as_view(), name="address_book_disconnect"
     ),
     path(
-        "address-books/<int:pk>/sync-contacts/",
+        "address-books/<id:pk>/sync-contacts/",
         views.AddressBookSyncContactsView.as_view(),
         name="address_book_sync_contacts",
     ),

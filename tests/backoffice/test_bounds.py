@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.generic import GridView
 from backoffice.paging import DEFAULT_PAGE_SIZE, MAX_ID, PAGE_SIZES, page_number, page_size, positive_int
+from dotdigital.models import AddressBook
 from integrations import services as integration_services
 from integrations.registry import registry
 from marketing.models import EmailCampaignActivity
@@ -91,7 +92,7 @@ def test_positive_int_takes_ascii_digits_up_to_the_maximum():
 def grids(administrator, client):
     """The URL of every grid in the product, each with a few rows; signed in as an Administrator."""
     registry.register(FakeType())
-    for i in range(3):
+    for i in range(2):  # and the Dotdigital one below: three rows
         integration_services.create_integration(
             type_key="fake",
             name=f"Fake {i}",
@@ -106,9 +107,21 @@ def grids(administrator, client):
         MemberFactory(marketing_list=marketing_list, contact=contact)
     campaign, *_ = EmailCampaignFactory.create_batch(3)
     EmailCampaignActivity.objects.bulk_create(EmailCampaignActivity(campaign=campaign, contact=c) for c in contacts)
+    dotdigital = integration_services.create_integration(
+        type_key="dotdigital",
+        name="Dotdigital",
+        default_owner=administrator,
+        settings={"username": "apiuser-1@apiconnector.com"},
+        secrets={"password": "a-password-1"},
+        user=administrator,
+    )
+    AddressBook.objects.bulk_create(
+        AddressBook(integration=dotdigital, dotdigital_id=i, name=f"Book {i}") for i in range(1, 4)
+    )
     client.force_login(administrator)
     yield {
         "integrations:list": (reverse("integrations:list"), "table"),
+        "dotdigital:address_books": (reverse("dotdigital:address_books"), "table"),
         "marketing:contact_list": (reverse("marketing:contact_list"), "table"),
         "marketing:list_list": (reverse("marketing:list_list"), "table"),
         "marketing:campaign_list": (reverse("marketing:campaign_list"), "table"),
