@@ -12,4 +12,8 @@ urlpatterns = [
     path("<int:pk>/check-connection/", views.CheckConnectionView.as_view(), name="check_connection_existing"),
     path("<int:pk>/status/", views.IntegrationToggleView.as_view(), name="toggle"),
     path("<int:pk>/delete/", views.IntegrationDeleteView.as_view(), name="delete"),
+    path("<int:pk>/sync/", views.ScheduleSyncView.as_view(), name="schedule_sync"),
+    path("<int:pk>/syncs/<int:job_pk>/", views.SyncJobView.as_view(), name="sync_job"),
+    path("<int:pk>/syncs/<int:job_pk>/progress/", views.SyncJobProgressView.as_view(), name="sync_job_progress"),
+    path("<int:pk>/syncs/<int:job_pk>/cancel/", views.CancelSyncView.as_view(), name="cancel_sync"),
 ]

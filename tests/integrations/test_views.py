@@ -27,7 +27,7 @@ def form_data(**overrides) -> dict:
         "endpoint": "https://fake.example.com/",
         "token": GOOD_TOKEN,
         "default_owner": "",
-        "sync_interval_minutes": "60",
+        "sync_interval_minutes": "15",
         "action": "save_close",
     }
     data.update(overrides)
@@ -396,7 +396,7 @@ def test_view_page_sections_masks_secrets_and_shows_history(admin_client, admini
     for section in ("General", "Connection", "Synchronization", "History"):
         assert f">{section}</h2>" in body
     assert "••••••••" in body and "https://fake.example.com/" in body and "Fake Ltd" in body
-    assert "Every hour" in body and "Never" in body
+    assert "Every 15 minutes" in body and "Never" in body
     assert "Created" in body and "Updated" in body and "admin1" in body
     assert_no_secret(response, GOOD_TOKEN)
 
