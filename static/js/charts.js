@@ -42,7 +42,7 @@
             data: points.map(function (p) { return p.changed; }),
             borderColor: success,
             backgroundColor: success,
-            tension: 0.25,
+            cubicInterpolationMode: "monotone",
             yAxisID: "changed",
             order: 1
           }
@@ -76,8 +76,8 @@
       data: {
         labels: days.map(function (d) { return d.date; }),
         datasets: [
-          { label: "Opens", data: days.map(function (d) { return d.opens; }), borderColor: primary, backgroundColor: primary, tension: 0.25 },
-          { label: "Clicks", data: days.map(function (d) { return d.clicks; }), borderColor: warning, backgroundColor: warning, tension: 0.25 }
+          { label: "Opens", data: days.map(function (d) { return d.opens; }), borderColor: primary, backgroundColor: primary, cubicInterpolationMode: "monotone" },
+          { label: "Clicks", data: days.map(function (d) { return d.clicks; }), borderColor: warning, backgroundColor: warning, cubicInterpolationMode: "monotone" }
         ]
       },
       options: {
