@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.views.decorators.debug import sensitive_variables
 
+from backoffice.people import owner_choices, user_label
+
 from .models import Integration
 from .registry import IntegrationType
 
@@ -69,11 +71,6 @@ class TypeSettingsForm(forms.Form):
         return bool(typed) or name in self.stored_secrets or name in self.pending_secrets
 
 
-def user_label(user) -> str:
-    full_name = user.get_full_name()
-    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
-
-
 class DefaultOwnerField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return user_label(obj)
@@ -112,12 +109,10 @@ class IntegrationForm(forms.ModelForm):
         if not editing and user is not None and not self.initial.get("default_owner"):
             self.initial["default_owner"] = user.pk
         # Only active users are offered; an inactive current owner is still listed so the form shows it.
-        owner_choices = [("", "---------")]
         current_owner_id = self.initial.get("default_owner") if not editing else self.instance.default_owner_id
-        for owner in self.fields["default_owner"].queryset:
-            if owner.is_active or owner.pk == current_owner_id:
-                owner_choices.append((owner.pk, user_label(owner)))
-        self.fields["default_owner"].widget.choices = owner_choices
+        self.fields["default_owner"].widget.choices = owner_choices(
+            self.fields["default_owner"].queryset, keep_id=current_owner_id
+        )
         self.settings_form = integration_type.settings_form(
             self.data if self.is_bound else None,
             initial=dict(self.instance.settings) if editing else None,

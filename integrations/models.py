@@ -298,6 +298,15 @@ class SyncStep(models.Model):
         return self.created + self.updated + self.deleted
 
     @property
+    def duration(self):
+        """How long the step ran (so far, while running); None before it started."""
+        from django.utils import timezone
+
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    @property
     def percent(self) -> int | None:
         if not self.progress_total:
             return 100 if self.state == StepState.SUCCEEDED else None

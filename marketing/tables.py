@@ -6,46 +6,20 @@ activity), so rows never repeat or go missing between pages when values tie."""
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.middleware.csrf import get_token
-from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+
+from backoffice.people import person_name as person
+from backoffice.tables import ActionsColumn
 
 from .choices import CAMPAIGN_STATUS_BADGES, MEMBER_STATUS_BADGES, REMOVED_CAMPAIGN_LABEL
 from .models import Contact, EmailCampaign, EmailCampaignActivity, MarketingList, MarketingListMember
 
 
-class ActionsColumn(tables.Column):
-    """The per-row actions menu, rendered from a small template with the user's permissions.
-
-    Unlike `TemplateColumn(template_name=...)`, which renders each cell with the request and so runs every context
-    processor (menu, roles: a few queries) once per row, this renders with a plain context: no query per row.
-    """
-
-    def __init__(self, template_name: str, **kwargs):
-        kwargs.setdefault("verbose_name", "")
-        kwargs.setdefault("orderable", False)
-        kwargs.setdefault("empty_values", ())
-        kwargs.setdefault("attrs", {"td": {"class": "text-end"}})
-        super().__init__(**kwargs)
-        self.template_name = template_name
-
-    def render(self, record, table, **kwargs):
-        request = table.request
-        if not hasattr(table, "_actions_context"):
-            table._actions_context = {"perms": PermWrapper(request.user), "csrf_token": get_token(request)}
-        return get_template(self.template_name).render({**table._actions_context, "record": record})
-
-
 def badge(label: str, colour: str) -> str:
     return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
-
-
-def person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 class ContactTable(tables.Table):

@@ -10,15 +10,12 @@ from django.views.generic import DetailView
 
 from backoffice.forms import SaveActionsMixin
 from backoffice.generic import BackofficeMixin
+from backoffice.generic import action as action  # re-exported: the marketing views build their page actions with it
 
 MARKETING = ("Marketing", None)
 CONTACTS = ("Contacts", reverse_lazy("marketing:contact_list"))
 LISTS = ("Marketing Lists", reverse_lazy("marketing:list_list"))
 CAMPAIGNS = ("Email Campaigns", reverse_lazy("marketing:campaign_list"))
-
-
-def action(label: str, url: str, *, permission: str = "", style: str = "primary", icon: str = "") -> dict:
-    return {"label": label, "url": url, "permission": permission, "style": style, "icon": icon}
 
 
 class ObjectPageMixin:

@@ -20,9 +20,8 @@
       box.checked = master.checked;
     });
   });
-  // Buttons and links with data-confirm ask before they act.
-  document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-confirm]");
-    if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
-  });
+  // Tooltips (why a button is disabled, say); the title attribute already says it without JavaScript.
+  if (window.bootstrap && window.bootstrap.Tooltip) {
+    document.querySelectorAll("[data-bs-toggle=tooltip]").forEach(function (el) { new window.bootstrap.Tooltip(el); });
+  }
 })();

@@ -111,7 +111,7 @@ def test_view_edit_and_delete_pages(page, screenshot, make_user, settings, sandb
     log_in(page, "admin1")
     page.goto(f"/integrations/{integration.pk}/")
     for section in ("General", "Connection", "Synchronization", "History"):
-        expect(page.get_by_role("heading", name=section)).to_be_visible()
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
     expect(page.get_by_test_id("last-sync")).to_contain_text("Never")
     screenshot(page, "integrations-06-view")
 
@@ -131,6 +131,8 @@ def test_view_edit_and_delete_pages(page, screenshot, make_user, settings, sandb
     page.goto(f"/integrations/{integration.pk}/")
     expect(page.get_by_test_id("section-history")).to_contain_text("Name")
     page.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#confirm-dialog")).to_contain_text("Its scheduled syncs stop")  # asks first
+    page.get_by_test_id("confirm-dialog-ok").click()
     expect(page.get_by_test_id("section-general")).to_contain_text("Inactive")
     page.get_by_role("link", name="Delete").click()
     expect(page.get_by_test_id("delete-consequences")).to_contain_text("removes the data imported from Dotdigital")
