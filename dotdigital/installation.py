@@ -7,9 +7,11 @@ API reach Dotdigital through `integration.installation()`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dotdigital.client import DotdigitalClient
@@ -21,6 +23,8 @@ SOURCE = "dotdigital"
 INTERACTIVE_TIMEOUT = (5.0, 30.0)
 # A worker nobody watches: long read timeouts and patient, bounded retries on 5xx and timeouts.
 BATCH_TIMEOUT = (10.0, 121.0)
+FLAT_LIMIT_WAIT = timedelta(minutes=5)  # the flat limit counts calls over a rolling hour and names no reset
+SHORT_WAIT = timedelta(minutes=1)
 CREDENTIALS_REFUSED = "Dotdigital rejected the API user's credentials: check Username and Password on the integration."
 
 
@@ -96,7 +100,10 @@ class DotdigitalInstallation(Installation):
 
         call = getattr(error, "call", "") or ""
         if isinstance(error, RateLimitedError):
-            return Failure(kind="rate_limited", message=error.message, retry_at=error.reset_at, call=call)
+            retry_at = error.reset_at
+            if retry_at is None:  # the flat (hourly, rolling) limit says no reset time: look again in a while
+                retry_at = timezone.now() + (FLAT_LIMIT_WAIT if error.code == "ERROR_APIUSAGE_EXCEEDED" else SHORT_WAIT)
+            return Failure(kind="rate_limited", message=error.message, retry_at=retry_at, call=call)
         if isinstance(error, AuthenticationError):
             return Failure(kind="credentials", message=CREDENTIALS_REFUSED, call=call)
         if isinstance(error, HostNotAllowedError):

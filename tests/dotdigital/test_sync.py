@@ -288,3 +288,31 @@ def test_the_client_names_the_failed_call(sandbox):
     with pytest.raises(NotFoundError) as raised:
         sandbox.client().get_campaign(424242)
     assert raised.value.call == "GET /v2/campaigns/424242"
+
+
+@pytest.mark.parametrize("mode", ["tiered", "flat"])
+def test_the_rate_limit_makes_the_job_wait_then_it_resumes_and_succeeds(sandbox, connect, mode):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    integration = connect(sandbox)
+    # A long window: the 429's reset is a minute away, too far to wait in the worker.
+    sandbox.set_faults(rate_limit=4, rate_limit_window=600.0, rate_limit_mode=mode)
+    job = services.schedule_sync(integration, trigger=SyncTrigger.COMMAND).job
+    retry_at = services.run_sync_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.WAITING and retry_at == job.wait_until
+    assert retry_at > timezone.now() + timedelta(seconds=30)
+    waiting = job.steps.get(state=StepState.WAITING)
+    assert waiting.message.startswith("Waiting for the Dotdigital rate limit until ")
+    done_before = set(job.steps.filter(state=StepState.SUCCEEDED).values_list("connector", flat=True))
+    sandbox.set_faults(rate_limit=0)
+    SyncJob.objects.filter(pk=job.pk).update(wait_until=timezone.now())
+    assert services.run_sync_job(job.pk) is None
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.deliveries == 2
+    # The steps that had succeeded were not run again.
+    for step in job.steps.filter(connector__in=done_before):
+        assert step.finished_at < job.steps.get(connector=waiting.connector).finished_at

@@ -207,7 +207,8 @@ def test_rate_limit_makes_the_job_wait_and_resume_without_redoing_finished_steps
     job.refresh_from_db()
     assert job.state == JobState.WAITING and job.wait_until == reset
     step = job.steps.get(connector="second")
-    assert step.state == StepState.WAITING and step.message.startswith("Waiting for the rate limit until ")
+    assert step.state == StepState.WAITING
+    assert step.message.startswith("Waiting for the Fake Platform rate limit until ")
     # Still counts as running: a press answers with this job.
     assert services.schedule_sync(syncing, trigger=SyncTrigger.BUTTON).job.pk == job.pk
     # Delivered before the reset: nothing runs, the task is told when to come back.
