@@ -145,4 +145,8 @@ class SyncJobProgressView(BackofficeMixin, SyncJobMixin, View):
 
     def get(self, request, *args, **kwargs):
         detailed = request.GET.get("detail") == "1"
-        return TemplateResponse(request, PROGRESS_TEMPLATE, live_context(request, self.job, detailed=detailed))
+        response = TemplateResponse(request, PROGRESS_TEMPLATE, live_context(request, self.job, detailed=detailed))
+        if not self.job.is_active and request.headers.get("HX-Request"):
+            # The poll that sees the end: the page swaps its last-sync summary and history in again.
+            response["HX-Trigger"] = "sync-ended"
+        return response

@@ -21,9 +21,9 @@
 
   // An integration's last syncs: duration (seconds, left axis, bars) and records changed (right axis, line).
   function drawSyncHistory() {
-    var canvas = document.getElementById("sync-history-chart");
+    var canvas = document.querySelector("canvas[data-chart=sync-history]");
     var points = readJson("sync-history-data");
-    if (!canvas || !points || !points.length) { return; }
+    if (!canvas || !points || !points.length || canvas.getAttribute("data-chart-drawn")) { return; }
     new window.Chart(canvas, {
       data: {
         labels: points.map(function (p) { return p.label; }),
@@ -94,4 +94,6 @@
 
   drawSyncHistory();
   drawCampaignEvents();
+  // The history section is swapped in again when a live sync ends (htmx): draw its new chart.
+  document.body.addEventListener("htmx:afterSettle", drawSyncHistory);
 })();

@@ -117,7 +117,7 @@ def test_ops_schedule_a_sync_and_watch_it_run(page, screenshot, make_user, slow_
     log_in(page, "ops1")
     page.goto(f"/integrations/{integration.pk}/")
     expect(page.get_by_test_id("next-sync")).to_be_visible()
-    expect(page.locator("#sync-history-chart[data-chart-drawn='1']")).to_be_attached()
+    expect(page.locator("canvas[data-chart=sync-history][data-chart-drawn='1']")).to_be_attached()
 
     page.get_by_test_id("schedule-sync").click()
     expect(page.locator("#messages")).to_contain_text("Sync queued.")
@@ -139,6 +139,9 @@ def test_ops_schedule_a_sync_and_watch_it_run(page, screenshot, make_user, slow_
         expect(row).to_have_attribute("data-state", "succeeded")
         expect(row.get_by_test_id("step-progress")).to_contain_text("200 of 200 (100%)")
     expect(live.get_by_test_id("job-state")).to_contain_text("Succeeded")
+    # The end of the sync refreshes the summary and the history without a reload.
+    expect(page.get_by_test_id("last-sync")).to_contain_text("Succeeded")
+    expect(page.locator("[data-testid=sync-history] tr[data-job]").first).to_contain_text("Succeeded")
     screenshot(page, "sync-02-succeeded")
 
     live.get_by_test_id("job-link").click()
@@ -148,7 +151,7 @@ def test_ops_schedule_a_sync_and_watch_it_run(page, screenshot, make_user, slow_
     screenshot(page, "sync-03-job-page")
 
     page.goto(f"/integrations/{integration.pk}/")
-    expect(page.locator("#sync-history-chart[data-chart-drawn='1']")).to_be_attached()
+    expect(page.locator("canvas[data-chart=sync-history][data-chart-drawn='1']")).to_be_attached()
     expect(page.get_by_test_id("sync-chart-summary")).to_contain_text("The last 9 syncs")
     expect(page.locator("[data-testid=sync-history] tr[data-job]")).to_have_count(9)
     page.locator("#sync-history").scroll_into_view_if_needed()

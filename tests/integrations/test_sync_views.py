@@ -211,7 +211,9 @@ def test_grid_row_actions_are_page_actions_posted_with_confirmation(admin_client
 def test_the_fragment_polls_while_the_job_runs_and_stops_when_it_ended(admin_client, integration):
     job = services.schedule_sync(integration, trigger=SyncTrigger.BUTTON).job
     progress = job_urls(job)["progress"]
-    live = admin_client.get(progress).content.decode()
+    polled = admin_client.get(progress, HTTP_HX_REQUEST="true")
+    assert "HX-Trigger" not in polled.headers  # still running: nothing to refresh yet
+    live = polled.content.decode()
     assert 'hx-trigger="every 2s"' in live and f'hx-get="{progress}"' in live
     assert "Queued" in live and "First things" in live
 
@@ -225,9 +227,14 @@ def test_the_fragment_polls_while_the_job_runs_and_stops_when_it_ended(admin_cli
 
     Script.actions["first"] = halfway
     services.run_sync_job(job.pk)
-    ended = admin_client.get(progress).content.decode()
+    ended_response = admin_client.get(progress, HTTP_HX_REQUEST="true")
+    ended = ended_response.content.decode()
     assert "hx-trigger" not in ended and "hx-get" not in ended
     assert "Succeeded" in ended and 'data-state="succeeded"' in ended
+    # The poll that sees the end tells the page to swap its last-sync summary and history in again.
+    assert ended_response.headers["HX-Trigger"] == "sync-ended"
+    page = admin_client.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert 'id="sync-summary"' in page and page.count('hx-trigger="sync-ended from:body"') == 2
     assert "cancel-sync" not in ended
 
 
@@ -330,7 +337,7 @@ def test_chart_data_has_the_last_30_started_jobs_oldest_first(admin_client, inte
     assert [p["id"] for p in points] == [j.pk for j in jobs[-30:]]
     assert points[-1]["duration"] == 10 + 34 and points[-1]["changed"] == 3400
     assert points[0]["state"] == "succeeded" and {p["state"] for p in points} == {"succeeded", "failed"}
-    assert 'id="sync-history-chart"' in body and 'aria-describedby="sync-history-summary"' in body
+    assert 'data-chart="sync-history"' in body and 'aria-describedby="sync-history-summary"' in body
     assert "The last 30 syncs took from 15 to 44 seconds" in body
     assert "vendor/chartjs/chart.umd.min.js" in body and "js/charts.js" in body
 
