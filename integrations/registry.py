@@ -78,6 +78,14 @@ class IntegrationType:
         """Main-menu items this type adds; registered with the menu when the type is registered."""
         return []
 
+    def on_settings_changed(self, integration: Integration, changed: frozenset[str]) -> None:
+        """Called by `services.update_integration`, inside its transaction, with the names of the settings and
+        secrets whose values changed (never the values): a type drops what the old values made valid."""
+
+    def on_deactivated(self, integration: Integration) -> None:
+        """Called by `services.set_enabled` inside its transaction when the integration is deactivated. (Deleting
+        an integration deletes the rows that point at it by cascade.)"""
+
     def describe_settings(self, integration: Integration, *, reveal_credentials: bool = True) -> list[tuple[str, str]]:
         """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones.
 
