@@ -163,12 +163,16 @@ registry = IntegrationTypeRegistry()
 
 
 def active_integration_exists(type_key: str):
-    """A menu condition: true when at least one enabled integration of the type exists (one query)."""
+    """A menu condition: true when at least one enabled integration of the type exists (one query per request,
+    however many menu items of the type ask)."""
 
     def condition(request: HttpRequest) -> bool:
         from integrations.models import Integration
 
-        return Integration.objects.filter(type=type_key, enabled=True).exists()
+        answers = request.__dict__.setdefault("_active_integration_types", {})
+        if type_key not in answers:
+            answers[type_key] = Integration.objects.filter(type=type_key, enabled=True).exists()
+        return answers[type_key]
 
     condition.__name__ = f"active_{type_key}_integration_exists"
     return condition

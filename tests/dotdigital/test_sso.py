@@ -266,7 +266,7 @@ def test_a_denied_authorisation_is_a_message(client, marketer, sandbox, integrat
     assert not EmailStudioConnection.objects.exists()
 
 
-# -- Dotdigital refuses, or cannot be reached ---------------------------------------------------------------------------
+# -- Dotdigital refuses, or cannot be reached ------------------------------------------------------------------------
 
 
 def test_a_revoked_refresh_token_asks_to_connect_again(client, marketer, sandbox, integration):
