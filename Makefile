@@ -29,7 +29,8 @@ demo: install
 	@DEBUG=1 $(BIN)/python manage.py create_demo_users
 	@echo "Health: http://127.0.0.1:8000/health/   Stop everything with Ctrl-C."
 	@echo ""
-	@echo "Dotdigital sandbox API: $$DOTDIGITAL_API_URL  (Username and Password for the integration form):"
+	@echo "Dotdigital sandbox API: $$DOTDIGITAL_API_URL  (Username and Password for the integration form; Client ID"
+	@echo "and Client Secret key too, for Marketing > Dotdigital > Email Studio):"
 	@DEBUG=1 $(BIN)/python manage.py dotdigital_sandbox --seed 1 --print-credentials
 	@echo ""
 	DEBUG=1 PYTHONUNBUFFERED=1 $(BIN)/honcho -f Procfile.demo start

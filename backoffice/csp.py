@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from csp.decorators import csp_update
+from django.http import HttpResponseBase
 from django.utils.decorators import method_decorator
 
 
@@ -26,3 +27,16 @@ def allow_frames_from(*origins: str) -> Callable[[Any], Any]:
         return add(view)
 
     return decorate
+
+
+def allow_frames_on(response: HttpResponseBase, *origins: str) -> HttpResponseBase:
+    """`allow_frames_from` for one response, when the origin is known only at request time (it is per account).
+
+    Sets django-csp's per-response update, which its middleware adds to the site-wide `frame-src`.
+    """
+    if not origins:
+        raise ValueError("allow_frames_on() needs at least one origin")
+    update = dict(getattr(response, "_csp_update", None) or {})
+    update["frame-src"] = [*update.get("frame-src", []), *origins]
+    response._csp_update = update  # type: ignore[attr-defined]
+    return response

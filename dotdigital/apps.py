@@ -7,6 +7,7 @@ class DotdigitalConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice import roles
+        from integrations import crypto
         from integrations.registry import registry
         from marketing.models import MarketingList
         from marketing.panels import register_panel
@@ -27,4 +28,6 @@ class DotdigitalConfig(AppConfig):
             "dotdigital.view_addressbook",
             "dotdigital.change_addressbook",
             "dotdigital.connect_address_book",
+            "dotdigital.use_email_studio",
         )
+        crypto.register_encrypted_column("dotdigital.EmailStudioConnection", "refresh_token")

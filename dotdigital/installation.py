@@ -6,15 +6,20 @@ API reach Dotdigital through `integration.installation()`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dotdigital.client import DotdigitalClient
+from dotdigital.client.api import DEFAULT_API_URL
+from dotdigital.client.hosts import check_endpoint_allowed, is_dotdigital_domain
 from dotdigital.exceptions import AuthenticationError, DotdigitalError, HostNotAllowedError, RateLimitedError
 from integrations.sync import Connector, Failure, Installation
 
@@ -25,6 +30,10 @@ INTERACTIVE_TIMEOUT = (5.0, 30.0)
 BATCH_TIMEOUT = (10.0, 121.0)
 FLAT_LIMIT_WAIT = timedelta(minutes=5)  # the flat limit counts calls over a rolling hour and names no reset
 SHORT_WAIT = timedelta(minutes=1)
+# The app (UI and OAuth) host of a region: r1-api.dotdigital.com serves r1-app.dotdigital.com; the legacy dotmailer
+# domain's app moved to dotdigital.com (as Dotdigital's Magento extension maps it).
+_REGION_API_HOST = re.compile(r"^(?P<region>r[0-9]+)-api(?P<suffix>[a-z0-9-]*)\.(?:dotdigital|dotmailer)\.com\.?$")
+DEFAULT_APP_HOST = "https://r1-app.dotdigital.com"
 CREDENTIALS_REFUSED = "Dotdigital rejected the API user's credentials: check Username and Password on the integration."
 
 
@@ -111,3 +120,48 @@ class DotdigitalInstallation(Installation):
         if isinstance(error, DotdigitalError):
             return Failure(kind="error", message=explain(error), call=call)
         return super().explain_failure(error)
+
+    # -- Email Studio single sign-on -----------------------------------------------------------------------------
+
+    def oauth_host(self) -> str:
+        """The Dotdigital app address for Email Studio's OAuth and sign-in, without a trailing slash.
+
+        The Custom OAuth Domain when one other than the default was set; otherwise the app host of the account's
+        region, from its API endpoint (`https://r2-api.dotdigital.com` gives `https://r2-app.dotdigital.com`).
+        An endpoint that is not on a Dotdigital domain (the sandbox at DOTDIGITAL_API_URL) serves the app on its
+        own origin. Checked against the client's allow-list now, at use, and not only when the form was saved:
+        raises HostNotAllowedError.
+        """
+        from dotdigital.forms import DEFAULT_OAUTH_DOMAIN
+
+        custom = str(self.setting("custom_domain") or "").strip()
+        if custom and custom.rstrip("/") != DEFAULT_OAUTH_DOMAIN.rstrip("/"):
+            return check_endpoint_allowed(custom)
+        endpoint = self.api_endpoint or getattr(settings, "DOTDIGITAL_API_URL", "") or DEFAULT_API_URL
+        return check_endpoint_allowed(app_host_for(endpoint))
+
+    @sensitive_variables()
+    def oauth_client(self) -> tuple[str, str]:
+        """(Client ID, Client Secret key) of the account's OAuth client; blanks when either is not set.
+
+        Raises `integrations.crypto.SecretsUnreadable` when the stored secrets cannot be decrypted.
+        """
+        client_id = str(self.setting("client_id") or "").strip()
+        client_secret = self.integration.get_secrets().get("client_key", "")
+        if not (client_id and client_secret):
+            return "", ""
+        return client_id, client_secret
+
+
+def app_host_for(api_endpoint: str) -> str:
+    """The app host that goes with an API endpoint (see `DotdigitalInstallation.oauth_host`); not checked here."""
+    parts = urlsplit(api_endpoint.strip())
+    host = (parts.hostname or "").lower()
+    if not host or not parts.scheme:
+        return DEFAULT_APP_HOST
+    if not is_dotdigital_domain(host):
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    match = _REGION_API_HOST.match(host)
+    if match is None:
+        return DEFAULT_APP_HOST
+    return f"https://{match['region']}-app{match['suffix']}.dotdigital.com"

@@ -77,9 +77,30 @@ class DotdigitalIntegrationType(IntegrationType):
             },
         )
 
+    def on_settings_changed(self, integration, changed: frozenset[str]) -> None:
+        """Another OAuth client, app host or account: every user's Email Studio sign-in is forgotten."""
+        from dotdigital import sso
+
+        if changed & sso.TOKEN_SETTINGS:
+            sso.forget_sign_ins(integration)
+
+    def on_deactivated(self, integration) -> None:
+        from dotdigital import sso
+
+        sso.forget_sign_ins(integration)
+
     def menu_items(self) -> list[MenuItem]:
-        # Email Studio and Data Field Mappings join this group once their pages exist.
+        # Data Field Mappings joins this group once its page exists.
         return [
+            MenuItem(
+                path=("Marketing", "Dotdigital"),
+                label="Email Studio",
+                url_name="dotdigital:email_studio",
+                permissions=("dotdigital.use_email_studio",),
+                condition=active_integration_exists(KEY),
+                order=10,
+                icon="envelope-paper",
+            ),
             MenuItem(
                 path=("Marketing", "Dotdigital"),
                 label="Data Fields",

@@ -1,5 +1,6 @@
 """Dotdigital records of each integration's account, keyed by (integration, Dotdigital id), linked to marketing."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -140,3 +141,44 @@ class DataField(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Email Studio single sign-on ---------------------------------------------------------------------------------------
+
+
+class EmailStudioConnection(models.Model):
+    """One user's single sign-on into one integration's Dotdigital app (Email Studio).
+
+    Only the refresh token is kept, as a Fernet token encrypted with FIELD_ENCRYPTION_KEY (the same keys and rotation
+    as the integration's secrets); every visit exchanges it for a short-lived access token that is stored nowhere.
+    Changing the integration's OAuth client or Custom OAuth Domain, deactivating or deleting it, removes the rows.
+    """
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    refresh_token = models.TextField("Refresh token (encrypted)", editable=False)
+    connected_at = models.DateTimeField("Connected", auto_now_add=True)
+    last_signed_in_at = models.DateTimeField("Last signed in", null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = (("use_email_studio", "Can use Email Studio (single sign-on into Dotdigital)"),)
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "user"], name="dotdigital_email_studio_user_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Email Studio of {self.user} on {self.integration}"
+
+
+class EmailStudioChoice(models.Model):
+    """The integration a user last opened in Email Studio, shown first on the next visit."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user} opens {self.integration}"

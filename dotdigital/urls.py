@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_sso
 
 app_name = "dotdigital"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
         views.AddressBookSyncContactsView.as_view(),
         name="address_book_sync_contacts",
     ),
+    path("email-studio/", views_sso.EmailStudioView.as_view(), name="email_studio"),
+    path("email-studio/callback/", views_sso.CallbackView.as_view(), name="email_studio_callback"),
+    path("email-studio/<id:pk>/", views_sso.EmailStudioView.as_view(), name="email_studio_account"),
+    path("email-studio/<id:pk>/connect/", views_sso.ConnectView.as_view(), name="email_studio_connect"),
+    path("email-studio/<id:pk>/open/", views_sso.OpenInNewTabView.as_view(), name="email_studio_open"),
+    path("email-studio/<id:pk>/disconnect/", views_sso.DisconnectView.as_view(), name="email_studio_disconnect"),
 ]

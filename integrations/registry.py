@@ -78,6 +78,14 @@ class IntegrationType:
         """Main-menu items this type adds; registered with the menu when the type is registered."""
         return []
 
+    def on_settings_changed(self, integration: Integration, changed: frozenset[str]) -> None:
+        """Called by `services.update_integration`, inside its transaction, with the names of the settings and
+        secrets whose values changed (never the values): a type drops what the old values made valid."""
+
+    def on_deactivated(self, integration: Integration) -> None:
+        """Called by `services.set_enabled` inside its transaction when the integration is deactivated. (Deleting
+        an integration deletes the rows that point at it by cascade.)"""
+
     def describe_settings(self, integration: Integration, *, reveal_credentials: bool = True) -> list[tuple[str, str]]:
         """(label, value) pairs for the view page: every setting of the form, secrets masked, then discovered ones.
 
@@ -155,12 +163,16 @@ registry = IntegrationTypeRegistry()
 
 
 def active_integration_exists(type_key: str):
-    """A menu condition: true when at least one enabled integration of the type exists (one query)."""
+    """A menu condition: true when at least one enabled integration of the type exists (one query per request,
+    however many menu items of the type ask)."""
 
     def condition(request: HttpRequest) -> bool:
         from integrations.models import Integration
 
-        return Integration.objects.filter(type=type_key, enabled=True).exists()
+        answers = request.__dict__.setdefault("_active_integration_types", {})
+        if type_key not in answers:
+            answers[type_key] = Integration.objects.filter(type=type_key, enabled=True).exists()
+        return answers[type_key]
 
     condition.__name__ = f"active_{type_key}_integration_exists"
     return condition

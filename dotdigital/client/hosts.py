@@ -135,6 +135,11 @@ def _is_dotdigital_domain(host: str) -> bool:
     return any(host == d or host.endswith(f".{d}") for d in ALLOWED_DOMAINS)
 
 
+def is_dotdigital_domain(host: str) -> bool:
+    """True for dotdigital.com, dotmailer.com and their subdomains (the host name only, lower case)."""
+    return _is_dotdigital_domain(host)
+
+
 def _check_origin(origin: Origin, extra_hosts: Iterable[str]) -> None:
     scheme, host, port = origin
     if scheme != "https" and not is_loopback_host(host):

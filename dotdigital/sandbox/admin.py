@@ -159,3 +159,12 @@ def set_faults(app: SandboxApp, request: Request) -> Response:
             raise ApiError(400, f"{name} must be a number >= 0. ERROR_PARAMETER_INVALID")
         setattr(app.config.faults, name, type(current)(value))
     return json_response(asdict(app.config.faults))
+
+
+def revoke_oauth(app: SandboxApp, request: Request) -> Response:
+    """Forget every refresh and access token issued, as when the user revokes the application's access."""
+    with app.oauth.lock:
+        revoked = len(app.oauth.refresh_tokens)
+        app.oauth.refresh_tokens.clear()
+        app.oauth.access_tokens.clear()
+    return json_response({"revoked_refresh_tokens": revoked})

@@ -100,6 +100,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_sandbox/change", admin.change),
     ("GET", "/_sandbox/state", admin.state),
     ("POST", "/_sandbox/faults", admin.set_faults),
+    ("POST", "/_sandbox/oauth/revoke", admin.revoke_oauth),
 ]
 COMPILED = [(method, re.compile(pattern, re.IGNORECASE), handler) for method, pattern, handler in ROUTES]
 

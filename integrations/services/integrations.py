@@ -85,10 +85,12 @@ def update_integration(
     When a non-secret connection field (the API user name) changes without newly `discovered_settings` (saved
     without a successful check), the settings discovered for the old account are dropped, so the next call
     discovers them again instead of using another account's API endpoint. Nothing is written when nothing changed.
+    The type's `on_settings_changed` hears the names of the settings and secrets that changed.
     """
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     integration_type = registry.get(integration.type)
     changed: list[str] = []
+    changed_names: set[str] = set()  # settings and secrets, by name, for the type's on_settings_changed
     if name is not None and name != integration.name:
         integration.name = name
         changed.append(GENERIC_LABELS["name"])
@@ -103,6 +105,7 @@ def update_integration(
         if new_settings.get(key) != value:
             new_settings[key] = value
             changed.append(_setting_label(integration.type, key))
+            changed_names.add(key)
     if integration_type is not None and not discovered_settings:
         secret_names = set(integration_type.secret_fields)
         account_fields = [name for name in integration_type.connection_fields if name not in secret_names]
@@ -110,6 +113,7 @@ def update_integration(
             for key in integration_type.discovered_setting_labels:
                 if new_settings.pop(key, None) not in (None, ""):
                     changed.append(_setting_label(integration.type, key))
+                    changed_names.add(key)
     integration.settings = new_settings
     typed_secrets = {k: v for k, v in (secrets or {}).items() if v}
     removed = [name for name in remove_secrets if name not in typed_secrets]
@@ -120,9 +124,11 @@ def update_integration(
             if stored.get(key) != value:
                 stored[key] = value
                 changed.append(_setting_label(integration.type, key))
+                changed_names.add(key)
         for key in removed:
             if stored.pop(key, None) is not None:
                 changed.append(f"{_setting_label(integration.type, key)} removed")
+                changed_names.add(key)
         integration.set_secrets(stored)
     if changed:
         if integration.sync_blocked_reason and integration_type is not None:
@@ -134,13 +140,15 @@ def update_integration(
         IntegrationChange.objects.create(
             integration=integration, user=user, action=IntegrationChange.Action.UPDATED, fields=changed
         )
+        if changed_names and integration_type is not None:
+            integration_type.on_settings_changed(integration, frozenset(changed_names))
     return changed
 
 
 @transaction.atomic
 def set_enabled(integration: Integration, enabled: bool, *, user: AbstractBaseUser | None) -> bool:
     """Activate or deactivate. A deactivated integration is skipped by scheduled syncs and does not make its
-    type's menu group appear. Returns whether anything changed."""
+    type's menu group appear; its type's `on_deactivated` is called. Returns whether anything changed."""
     now = timezone.now()
     # `.update()` skips auto_now, so "Updated" is set here.
     updated = Integration.objects.filter(pk=integration.pk, enabled=not enabled).update(
@@ -155,6 +163,9 @@ def set_enabled(integration: Integration, enabled: bool, *, user: AbstractBaseUs
         from .sync import cancel_active_jobs
 
         transaction.on_commit(lambda: cancel_active_jobs(integration))
+        integration_type = registry.get(integration.type)
+        if integration_type is not None:
+            integration_type.on_deactivated(integration)
     action = IntegrationChange.Action.ACTIVATED if enabled else IntegrationChange.Action.DEACTIVATED
     IntegrationChange.objects.create(integration=integration, user=user, action=action, fields=["Status"])
     return True

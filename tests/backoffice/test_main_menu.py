@@ -11,7 +11,11 @@ pytestmark = pytest.mark.django_db
 
 MARKETING = {"Marketing > Contacts", "Marketing > Marketing Lists", "Marketing > Email Campaigns"}
 SYSTEM = {"System > Integrations > Manage Integrations"}
-DOTDIGITAL = {"Marketing > Dotdigital > Data Fields", "Marketing > Dotdigital > Address Books"}
+DOTDIGITAL = {
+    "Marketing > Dotdigital > Email Studio",
+    "Marketing > Dotdigital > Data Fields",
+    "Marketing > Dotdigital > Address Books",
+}
 
 EXPECTED_WITHOUT_DOTDIGITAL = {
     roles.ADMINISTRATOR: MARKETING | SYSTEM,

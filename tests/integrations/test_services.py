@@ -128,3 +128,43 @@ def test_a_removed_secret_is_deleted_and_logged_without_its_value(make_integrati
     assert Integration.objects.get(pk=integration.pk).get_secrets() == {}
     change = integration.changes.filter(action=IntegrationChange.Action.UPDATED).get()
     assert change.fields == ["Token removed"] and GOOD_TOKEN not in str(change.fields)
+
+
+def test_the_active_integration_menu_condition_asks_the_database_once_per_request(
+    administrator, django_assert_num_queries
+):
+    from django.test import RequestFactory
+
+    from integrations.registry import active_integration_exists
+
+    request = RequestFactory().get("/")
+    first, second = active_integration_exists("dotdigital"), active_integration_exists("dotdigital")
+    with django_assert_num_queries(1):
+        assert first(request) is False and second(request) is False  # two menu items of one type: one query
+    with django_assert_num_queries(1):
+        assert first(RequestFactory().get("/")) is False  # a new request asks again
+
+
+def test_the_type_hears_which_settings_changed_and_when_it_is_deactivated(
+    administrator, fake_type, make_integration, monkeypatch
+):
+    heard = []
+    monkeypatch.setattr(fake_type, "on_settings_changed", lambda i, names: heard.append(("changed", i.pk, names)))
+    monkeypatch.setattr(fake_type, "on_deactivated", lambda i: heard.append(("deactivated", i.pk)))
+    integration = make_integration()
+    services.update_integration(integration, user=administrator, name="Renamed")
+    services.update_integration(integration, user=administrator, settings={"endpoint": "https://fake.example.com/"})
+    assert heard == []  # a name, or a setting set to its own value, is no change of settings
+    services.update_integration(
+        integration,
+        user=administrator,
+        settings={"endpoint": "https://other.example.com/"},
+        secrets={"token": "new-token-5678"},
+    )
+    assert heard == [("changed", integration.pk, frozenset({"endpoint", "token"}))]
+    heard.clear()
+    services.set_enabled(integration, True, user=administrator)
+    assert heard == []
+    services.set_enabled(integration, False, user=administrator)
+    services.set_enabled(integration, False, user=administrator)
+    assert heard == [("deactivated", integration.pk)]
