@@ -12,4 +12,15 @@ class DotdigitalConfig(AppConfig):
         from .integration import DotdigitalIntegrationType
 
         registry.register(DotdigitalIntegrationType())
-        roles.grant(roles.MARKETING_MANAGER, "dotdigital.view_data_fields")
+        roles.grant(
+            roles.MARKETING_MANAGER,
+            "dotdigital.view_data_fields",
+            "dotdigital.add_datafield",
+            "dotdigital.change_datafield",
+            "dotdigital.delete_datafield",
+            "dotdigital.synchronize_datafield",
+            "dotdigital.view_datafieldmapping",
+            "dotdigital.add_datafieldmapping",
+            "dotdigital.change_datafieldmapping",
+            "dotdigital.delete_datafieldmapping",
+        )

@@ -78,7 +78,7 @@ class DotdigitalIntegrationType(IntegrationType):
         )
 
     def menu_items(self) -> list[MenuItem]:
-        # Email Studio and Data Field Mappings join this group once their pages exist.
+        # Email Studio joins this group once its page exists.
         return [
             MenuItem(
                 path=("Marketing", "Dotdigital"),
@@ -88,5 +88,14 @@ class DotdigitalIntegrationType(IntegrationType):
                 condition=active_integration_exists(KEY),
                 order=20,
                 icon="input-cursor-text",
-            )
+            ),
+            MenuItem(
+                path=("Marketing", "Dotdigital"),
+                label="Data Field Mappings",
+                url_name="dotdigital:mappings",
+                permissions=("dotdigital.view_datafieldmapping",),
+                condition=active_integration_exists(KEY),
+                order=30,
+                icon="arrow-left-right",
+            ),
         ]
