@@ -19,7 +19,7 @@ def include(template_name: str) -> str:
     return f'{{% include "{template_name}" %}}'
 
 
-def integrations_choice():
+def integrations_choice(request=None):
     return Integration.objects.of_type(SOURCE).order_by("name")
 
 
