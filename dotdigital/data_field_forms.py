@@ -146,6 +146,15 @@ def contact_field_choices() -> list[tuple[str, str]]:
     return [(f.name, f.label) for f in contact_fields()]
 
 
+def mark_invalid(form: forms.Form, name: str) -> None:
+    """Bootstrap shows a field's message only beside a widget marked invalid."""
+    if name in form.fields:
+        widget = form.fields[name].widget
+        if "is-invalid" not in widget.attrs.get("class", ""):
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        widget.attrs["aria-invalid"] = "true"
+
+
 class MappingRowForm(forms.Form):
     """One row: a data field, the contact field(s) that feed it, two-way."""
 
@@ -185,10 +194,7 @@ class MappingRowForm(forms.Form):
     def full_clean(self) -> None:
         super().full_clean()
         for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-                widget.attrs["aria-invalid"] = "true"
+            mark_invalid(self, name)
 
 
 class BaseMappingRowFormSet(forms.BaseFormSet):
@@ -225,6 +231,7 @@ class BaseMappingRowFormSet(forms.BaseFormSet):
                     "data_field",
                     f"{data_field.name} is already mapped in row {seen[data_field.pk] + 1}: map each data field once.",
                 )
+                mark_invalid(form, "data_field")
             else:
                 seen[data_field.pk] = index
 
