@@ -159,15 +159,21 @@ class MappingRowForm(forms.Form):
     """One row: a data field, the contact field(s) that feed it, two-way."""
 
     data_field = forms.ModelChoiceField(
-        label="Data field", queryset=DataField.objects.none(), required=False, empty_label="Choose a data field…"
+        label="Data field",
+        queryset=DataField.objects.none(),
+        required=False,
+        empty_label="Choose a data field…",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     contact_fields = forms.MultipleChoiceField(
         label="Contact fields",
         choices=contact_field_choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 3}),
+        widget=forms.SelectMultiple(attrs={"size": 4, "class": "form-select"}),
     )
-    two_way = forms.BooleanField(label="Two-way", required=False)
+    two_way = forms.BooleanField(
+        label="Two-way", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
 
     def __init__(self, *args, integration: Integration | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,6 +207,12 @@ class BaseMappingRowFormSet(forms.BaseFormSet):
     def __init__(self, *args, integration: Integration | None = None, **kwargs):
         self.integration = integration
         super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "integration": self.integration}
