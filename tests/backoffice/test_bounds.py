@@ -15,7 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.generic import GridView
 from backoffice.paging import DEFAULT_PAGE_SIZE, MAX_ID, PAGE_SIZES, page_number, page_size, positive_int
+from dotdigital.models import DataField, DataFieldMapping, DataFieldMappingRow
 from integrations import services as integration_services
+from integrations.models import Integration
 from integrations.registry import registry
 from marketing.models import EmailCampaignActivity
 from tests.integrations.conftest import GOOD_TOKEN, FakeType
@@ -106,8 +108,14 @@ def grids(administrator, client):
         MemberFactory(marketing_list=marketing_list, contact=contact)
     campaign, *_ = EmailCampaignFactory.create_batch(3)
     EmailCampaignActivity.objects.bulk_create(EmailCampaignActivity(campaign=campaign, contact=c) for c in contacts)
+    for integration in Integration.objects.filter(type="fake"):
+        data_field = DataField.objects.create(integration=integration, name="FIRSTNAME", type="String")
+        mapping = DataFieldMapping.objects.create(integration=integration)
+        DataFieldMappingRow.objects.create(mapping=mapping, data_field=data_field, contact_fields=["first_name"])
     client.force_login(administrator)
     yield {
+        "dotdigital:data_fields": (reverse("dotdigital:data_fields"), "table"),
+        "dotdigital:mappings": (reverse("dotdigital:mappings"), "table"),
         "integrations:list": (reverse("integrations:list"), "table"),
         "marketing:contact_list": (reverse("marketing:contact_list"), "table"),
         "marketing:list_list": (reverse("marketing:list_list"), "table"),
