@@ -20,14 +20,22 @@ class DotdigitalConfig(AppConfig):
         registry.register(DotdigitalIntegrationType())
         register_source(SOURCE, "Dotdigital")
         register_panel(MarketingList, "dotdigital", render_address_book_panel, order=50)
-        # Marketing Managers connect address books to their lists and choose which books' contacts are imported;
-        # Operations run the syncs but do not see this page.
+        # Marketing Managers open Email Studio, keep the data fields and their mappings, connect address books to
+        # their lists and choose which books' contacts are imported; Operations run the syncs but see none of these.
         roles.grant(
             roles.MARKETING_MANAGER,
+            "dotdigital.use_email_studio",
             "dotdigital.view_data_fields",
+            "dotdigital.add_datafield",
+            "dotdigital.change_datafield",
+            "dotdigital.delete_datafield",
+            "dotdigital.synchronize_datafield",
+            "dotdigital.view_datafieldmapping",
+            "dotdigital.add_datafieldmapping",
+            "dotdigital.change_datafieldmapping",
+            "dotdigital.delete_datafieldmapping",
             "dotdigital.view_addressbook",
             "dotdigital.change_addressbook",
             "dotdigital.connect_address_book",
-            "dotdigital.use_email_studio",
         )
         crypto.register_encrypted_column("dotdigital.EmailStudioConnection", "refresh_token")

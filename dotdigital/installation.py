@@ -21,7 +21,7 @@ from dotdigital.client import DotdigitalClient
 from dotdigital.client.api import DEFAULT_API_URL
 from dotdigital.client.hosts import check_endpoint_allowed, is_dotdigital_domain
 from dotdigital.exceptions import AuthenticationError, DotdigitalError, HostNotAllowedError, RateLimitedError
-from integrations.sync import Connector, Failure, Installation
+from integrations.sync import Connector, Failure, Installation, SyncContext
 
 SOURCE = "dotdigital"
 # A person waits for a page or a button: fail fast rather than wait out a batch job's patience.
@@ -103,6 +103,15 @@ class DotdigitalInstallation(Installation):
 
     def api_calls(self) -> int:
         return sum(client.call_count for client in self._clients)
+
+    def after_step(self, context: SyncContext) -> None:
+        """After the data fields are read: the default mappings of an integration's first data-field sync."""
+        if context.step.connector == "data_fields":
+            from dotdigital.mappings import create_default_mappings
+
+            created = create_default_mappings(self.integration)
+            if created:
+                context.note(f"Default data field mappings created: {created} (FIRSTNAME, LASTNAME, FULLNAME)")
 
     def explain_failure(self, error: BaseException) -> Failure:
         from dotdigital.integration import explain

@@ -41,6 +41,17 @@ def explain(error: DotdigitalError) -> str:
     return f"Dotdigital refused the request: {error.message}"
 
 
+_active_exists = active_integration_exists(KEY)
+
+
+def active_dotdigital_integration(request) -> bool:
+    """The menu items' condition, asked once per request however many items share it."""
+    cached = getattr(request, "_active_dotdigital_integration", None)
+    if cached is None:
+        cached = request._active_dotdigital_integration = _active_exists(request)
+    return cached
+
+
 class DotdigitalIntegrationType(IntegrationType):
     key = KEY
     label = "Dotdigital"
@@ -90,7 +101,6 @@ class DotdigitalIntegrationType(IntegrationType):
         sso.forget_sign_ins(integration)
 
     def menu_items(self) -> list[MenuItem]:
-        # Data Field Mappings joins this group once its page exists.
         return [
             MenuItem(
                 path=("Marketing", "Dotdigital"),
@@ -106,17 +116,26 @@ class DotdigitalIntegrationType(IntegrationType):
                 label="Data Fields",
                 url_name="dotdigital:data_fields",
                 permissions=("dotdigital.view_data_fields",),
-                condition=active_integration_exists(KEY),
+                condition=active_dotdigital_integration,
                 order=20,
                 icon="input-cursor-text",
+            ),
+            MenuItem(
+                path=("Marketing", "Dotdigital"),
+                label="Data Field Mappings",
+                url_name="dotdigital:mappings",
+                permissions=("dotdigital.view_datafieldmapping",),
+                condition=active_dotdigital_integration,
+                order=30,
+                icon="arrow-left-right",
             ),
             MenuItem(
                 path=("Marketing", "Dotdigital"),
                 label="Address Books",
                 url_name="dotdigital:address_books",
                 permissions=("dotdigital.view_addressbook",),
-                condition=active_integration_exists(KEY),
-                order=30,
+                condition=active_dotdigital_integration,
+                order=40,
                 icon="journal-bookmark",
             ),
         ]

@@ -138,6 +138,7 @@ class DataField(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "name"], name="dotdigital_data_field_uniq"),
         ]
+        permissions = (("synchronize_datafield", "Can synchronize Dotdigital data fields"),)
 
     def __str__(self) -> str:
         return self.name
@@ -182,3 +183,48 @@ class EmailStudioChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} opens {self.integration}"
+
+
+class DataFieldMapping(models.Model):
+    """Which marketing contact fields feed which Dotdigital data fields, for one integration (one mapping each).
+
+    `changed_at` moves whenever a row is added, changed or removed: the export compares it with its own mark and
+    re-sends every member of the connected lists once when the mapping changed since.
+    """
+
+    integration = models.OneToOneField(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="dotdigital_mapping"
+    )
+    changed_at = models.DateTimeField("Changed", null=True, blank=True)
+    updated_at = models.DateTimeField("Updated", auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("integration__name", "id")
+        verbose_name = "data field mapping"
+
+    def __str__(self) -> str:
+        return f"Data field mapping of {self.integration}"
+
+
+class DataFieldMappingRow(models.Model):
+    """One data field fed by one contact field (or, for a String field, several joined with a space).
+
+    `two_way`: the contacts import also writes the data field's value back into the (single) contact field.
+    """
+
+    mapping = models.ForeignKey(DataFieldMapping, on_delete=models.CASCADE, related_name="rows")
+    data_field = models.ForeignKey(DataField, on_delete=models.CASCADE, related_name="mapping_rows")
+    contact_fields = models.JSONField("Contact fields", default=list)
+    two_way = models.BooleanField("Two-way", default=False)
+
+    class Meta:
+        ordering = ("mapping", "data_field__name")
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "data_field"], name="dotdigital_mapping_row_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{' + '.join(self.contact_fields)} → {self.data_field_id}"

@@ -1,10 +1,12 @@
 """Contacts: per synced address book, all of them on the first run, then those modified since the book's mark,
 with their status, opt-in type, email type and data fields. Each is linked to the marketing contact with its email
 (ignoring case); one is created with the Default Owner when none exists and *Create marketing contacts* is on, and
-an existing contact keeps its owner. A book linked to a marketing list makes its contacts members of that list."""
+an existing contact keeps its owner; its two-way mapped fields take Dotdigital's data-field values. A book linked
+to a marketing list makes its contacts members of that list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from dotdigital.mappings import NotConvertible, contact_value, two_way_fields
 from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
 from integrations.sync import SyncContext
 from marketing import services as marketing
@@ -97,6 +100,7 @@ class ContactsConnector(DotdigitalConnector):
         first_runs = [book for book in books if marks.get(f"book:{book.dotdigital_id}") is None]
         context.set_total(sum(book.contact_count for book in first_runs) if len(first_runs) == len(books) else None)
         self.created_contacts = 0
+        self.two_way = two_way_fields(context.integration)
         for book in books:
             scope = f"book:{book.dotdigital_id}"
             since = marks.get(scope)
@@ -152,6 +156,8 @@ class ContactsConnector(DotdigitalConnector):
                 self.created_contacts += created.created
         for values in parsed.values():
             values["contact_id"] = contact_ids.get(values["email"].lower())
+        if self.two_way:
+            self.write_back(context, parsed.values())
 
         existing = {
             link.dotdigital_id: link
@@ -186,6 +192,27 @@ class ContactsConnector(DotdigitalConnector):
             "skipped": skipped,
             "done": len(page),
         }
+
+    def write_back(self, context: SyncContext, contacts: Iterable[dict[str, Any]]) -> None:
+        """Two-way mapped data fields into the linked marketing contacts (only the fields the mapping names, and
+        only contacts that exist: the upsert creates none here). A value that does not convert is noted, not
+        written."""
+        rows = []
+        for values in contacts:
+            if values["contact_id"] is None:
+                continue
+            row = {"email": values["email"]}
+            for name, target in self.two_way:
+                if name not in values["data_fields"]:
+                    continue  # not in this answer: leave the contact's value alone
+                try:
+                    row[target.name] = contact_value(target, values["data_fields"][name])
+                except NotConvertible as problem:
+                    context.note(f"{values['email']}: {name} not written back to {target.label}: {problem}")
+            if len(row) > 1:
+                rows.append(row)
+        if rows:
+            marketing.upsert_contacts(rows=rows, owner=context.owner, source=context.installation.source_key)
 
     @staticmethod
     def add_members(book: AddressBook, links: list[DotdigitalContact]) -> None:

@@ -15,8 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backoffice.generic import GridView
 from backoffice.paging import DEFAULT_PAGE_SIZE, MAX_ID, PAGE_SIZES, page_number, page_size, positive_int
-from dotdigital.models import AddressBook
+from dotdigital.models import AddressBook, DataField, DataFieldMapping, DataFieldMappingRow
 from integrations import services as integration_services
+from integrations.models import Integration
 from integrations.registry import registry
 from marketing.models import EmailCampaignActivity
 from tests.integrations.conftest import GOOD_TOKEN, FakeType
@@ -118,8 +119,14 @@ def grids(administrator, client):
     AddressBook.objects.bulk_create(
         AddressBook(integration=dotdigital, dotdigital_id=i, name=f"Book {i}") for i in range(1, 4)
     )
+    for integration in Integration.objects.all():  # three rows on each grid
+        data_field = DataField.objects.create(integration=integration, name="FIRSTNAME", type="String")
+        mapping = DataFieldMapping.objects.create(integration=integration)
+        DataFieldMappingRow.objects.create(mapping=mapping, data_field=data_field, contact_fields=["first_name"])
     client.force_login(administrator)
     yield {
+        "dotdigital:data_fields": (reverse("dotdigital:data_fields"), "table"),
+        "dotdigital:mappings": (reverse("dotdigital:mappings"), "table"),
         "integrations:list": (reverse("integrations:list"), "table"),
         "dotdigital:address_books": (reverse("dotdigital:address_books"), "table"),
         "marketing:contact_list": (reverse("marketing:contact_list"), "table"),

@@ -27,6 +27,7 @@ from dotdigital.exceptions import (
     RateLimitedError,
     ValidationError,
 )
+from dotdigital.models import DataField
 from integrations import services
 from integrations.models import Integration
 
@@ -597,12 +598,16 @@ def test_data_fields_refuses_an_endpoint_stored_before_the_check_was_strict(
         discovered_settings={"api_endpoint": stored},
         user=administrator,
     )
+    integration = Integration.objects.get()
     client.force_login(marketer)
-    response = client.get(reverse("dotdigital:data_fields"))
+    # Create Data Field is the page that calls Dotdigital now (the grid shows what the sync stored).
+    response = client.post(
+        reverse("dotdigital:data_field_create"),
+        {"integration": integration.pk, "name": "TIER", "type": "String", "visibility": "Private"},
+    )
     assert response.status_code == 200
-    [account] = response.context["accounts"]
-    assert account["fields"] == []
-    assert REFUSAL in account["error"]
+    assert any(REFUSAL in error for error in response.context["form"].non_field_errors())
+    assert not DataField.objects.exists()
     assert listener.received == []
 
 
