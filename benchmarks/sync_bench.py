@@ -131,16 +131,17 @@ def run_child(command: list[str], env: dict[str, str], timeout: float) -> tuple[
     return output, elapsed, usage.ru_maxrss
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 3600) -> tuple[str, float, int]:
-    return run_child([sys.executable, str(ROOT / "manage.py"), *args], env, timeout)
+def manage(env: dict[str, str], *args: str, timeout: float = 3600, profile: str = "") -> tuple[str, float, int]:
+    python = [sys.executable, "-m", "cProfile", "-o", profile] if profile else [sys.executable]
+    return run_child([*python, str(ROOT / "manage.py"), *args], env, timeout)
 
 
-def sync(env: dict[str, str], connectors: tuple[str, ...] = (), timeout: float = 3600) -> dict:
+def sync(env: dict[str, str], connectors: tuple[str, ...] = (), timeout: float = 3600, profile: str = "") -> dict:
     """One `sync_integration bench --here` in a subprocess: wall and job seconds, API calls, changes, peak RSS."""
     args = ["sync_integration", "bench", "--here"]
     for key in connectors:
         args += ["--connector", key]
-    output, wall, rss_kib = manage(env, *args, timeout=timeout)
+    output, wall, rss_kib = manage(env, *args, timeout=timeout, profile=profile)
     found = FINISHED.search(output)
     if not found or found.group(1) != "succeeded":
         raise RuntimeError(f"The sync did not succeed:\n{output[-3000:]}")
@@ -213,7 +214,7 @@ def mode_bare() -> None:
 # -- the driver --------------------------------------------------------------------------------------------------
 
 
-def bench_size(contacts: int, broker_dir: str, *, full_sync: bool) -> dict:
+def bench_size(contacts: int, broker_dir: str, *, full_sync: bool, profile: str = "") -> dict:
     database = f"h11_bench_{contacts}"
     fresh_database(database)
     with sandbox(contacts) as url:
@@ -224,7 +225,7 @@ def bench_size(contacts: int, broker_dir: str, *, full_sync: bool) -> dict:
         sync(env, ("address_books",))
         bare, _, bare_rss = child_env_python(env, "_bare")
         connectors = () if full_sync else CONTACT_CONNECTORS
-        first = sync(env, connectors)
+        first = sync(env, connectors, profile=f"{profile}/first-{contacts}.prof" if profile else "")
         changed = max(1, contacts // 100)
         sandbox_post(url, "/_sandbox/change", {"modify": changed})
         second = sync(env, connectors)
@@ -288,12 +289,13 @@ def main() -> None:
     parser.add_argument("--latency-contacts", type=int, default=10000, help="0 to skip the latency case")
     parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--full", action="store_true", help="time the full sync (every connector) per size")
+    parser.add_argument("--profile", metavar="DIR", default="", help="cProfile each first sync into DIR (slower)")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load {load[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="sync-bench-broker-") as broker_dir:
         for size in [int(s) for s in args.sizes.split(",") if s]:
-            bench_size(size, broker_dir, full_sync=args.full)
+            bench_size(size, broker_dir, full_sync=args.full, profile=args.profile)
         if args.latency_contacts:
             bench_latency(args.latency_contacts, args.latency_ms, broker_dir)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
