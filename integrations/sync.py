@@ -111,6 +111,11 @@ class SyncContext:
         self.owner: AbstractBaseUser = self.integration.default_owner
         self.full = job.full
         self._api_calls_reported = installation.api_calls()
+        # Notes and their counts held until the page's report (see `note()`); how many the step already keeps.
+        self._pending_notes: list[str] = []
+        self._pending_skipped = 0
+        self._pending_failed = 0
+        self._details_count = len(step.details or [])
 
     # -- marks --------------------------------------------------------------------------------------------------
 
@@ -178,30 +183,46 @@ class SyncContext:
     def report(self, *, done: int = 0, **counts: int) -> None:
         """Add a page's counts (read, created, updated, unchanged, deleted, skipped, failed) and progress, refresh
         the heartbeat, and raise `JobCancelled` if the job was cancelled meanwhile (`JobLost` if it is gone)."""
-        from .models import COUNT_FIELDS, SyncStep
+        from .models import COUNT_FIELDS
 
         unknown = set(counts) - set(COUNT_FIELDS)
         if unknown:
             raise ValueError(f"Unknown counts: {', '.join(sorted(unknown))}")
-        changes = {name: F(name) + value for name, value in counts.items() if value}
-        if done:
-            changes["progress_done"] = F("progress_done") + done
-        if changes:
-            SyncStep.objects.filter(pk=self.step.pk).update(**changes)
+        self._write_counts(counts, done)
         self.heartbeat()
 
     def note(self, message: str, *, skipped: int = 0, failed: int = 0) -> None:
-        """Keep a note on the step (a skipped row and why, an import sent); counts `skipped`/`failed` too."""
+        """Keep a note on the step (a skipped row and why, an import sent); counts `skipped`/`failed` too.
+
+        Notes are held in memory and written with the page's counts by the next `report()` (or `flush_notes()`,
+        which the runner calls when the connector returns or fails): a page of a thousand skipped rows is one
+        UPDATE, not a read and a write per row."""
+        self._pending_skipped += skipped
+        self._pending_failed += failed
+        if self._details_count + len(self._pending_notes) < MAX_DETAILS:
+            self._pending_notes.append(message[:500])
+
+    def flush_notes(self) -> None:
+        """Write what `note()` holds: at most one read of the stored notes and one UPDATE."""
+        self._write_counts({})
+
+    def _write_counts(self, counts: dict[str, int], done: int = 0) -> None:
+        """One UPDATE of the step: `counts` and `done` added, with the notes and counts `note()` holds."""
         from .models import SyncStep
 
-        step = SyncStep.objects.only("details").get(pk=self.step.pk)
-        changes: dict[str, Any] = {}
-        if len(step.details) < MAX_DETAILS:
-            changes["details"] = [*step.details, message[:500]]
-        if skipped:
-            changes["skipped"] = F("skipped") + skipped
-        if failed:
-            changes["failed"] = F("failed") + failed
+        totals = dict(counts)
+        totals["skipped"] = totals.get("skipped", 0) + self._pending_skipped
+        totals["failed"] = totals.get("failed", 0) + self._pending_failed
+        changes: dict[str, Any] = {name: F(name) + value for name, value in totals.items() if value}
+        if done:
+            changes["progress_done"] = F("progress_done") + done
+        if self._pending_notes:
+            stored = SyncStep.objects.filter(pk=self.step.pk).values_list("details", flat=True).first() or []
+            kept = self._pending_notes[: max(0, MAX_DETAILS - len(stored))]
+            if kept:
+                changes["details"] = [*stored, *kept]
+            self._details_count = len(stored) + len(kept)
+        self._pending_notes, self._pending_skipped, self._pending_failed = [], 0, 0
         if changes:
             SyncStep.objects.filter(pk=self.step.pk).update(**changes)
 

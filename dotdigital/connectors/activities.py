@@ -3,16 +3,19 @@ individual opens and clicks with their dates and URLs, on the linked marketing e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
 
+from dotdigital.client import DotdigitalClient
 from dotdigital.models import Campaign, DotdigitalContact
 from integrations.sync import SyncContext
 from marketing import services as marketing
 from marketing.choices import BounceType
 
-from .base import DotdigitalConnector, as_datetime, as_int, field, iso, prefetched, text
+from .base import DotdigitalConnector, as_datetime, as_int, field, iso, streams_ahead, text
 from .contacts import contact_ids_by_email
 
 
@@ -48,6 +51,25 @@ class ContactResolver:
         return resolved
 
 
+KINDS = ("activity", "open", "click")
+STREAMS_AHEAD = 4  # listings in flight at once: within Dotdigital's rate limit, enough to hide the network
+
+
+def listing(kind: str, campaign_id: int, since: str | None, client: DotdigitalClient) -> Iterator[list]:
+    """The pages of one of a campaign's listings: all of them on a first run, else those since the mark."""
+    if since is None:
+        return {
+            "activity": client.campaign_activities,
+            "open": client.campaign_opens,
+            "click": client.campaign_clicks,
+        }[kind](campaign_id)
+    return {
+        "activity": client.campaign_activities_since,
+        "open": client.campaign_opens_since,
+        "click": client.campaign_clicks_since,
+    }[kind](campaign_id, since)
+
+
 def _key(row: dict[str, Any]) -> tuple[int | None, str]:
     return as_int(field(row, "contactId")), text(field(row, "email"), 254).strip()
 
@@ -57,37 +79,33 @@ class ActivitiesConnector(DotdigitalConnector):
     label = "Activities, opens and clicks"
 
     def run(self, context: SyncContext) -> None:
-        client = context.installation.client()
         campaigns = synced_campaigns(context)
         marks = context.marks()
         resolver = ContactResolver(context)
         context.set_total(len(campaigns))
-        for campaign in campaigns:
-            scope = f"campaign:{campaign.dotdigital_id}"
-            since = marks.get(scope)
-            started = timezone.now()
-            campaign_id = campaign.dotdigital_id
-            if since is None:
-                streams = (
-                    ("activity", client.campaign_activities(campaign_id)),
-                    ("open", client.campaign_opens(campaign_id)),
-                    ("click", client.campaign_clicks(campaign_id)),
-                )
-            else:
-                streams = (
-                    ("activity", client.campaign_activities_since(campaign_id, since)),
-                    ("open", client.campaign_opens_since(campaign_id, since)),
-                    ("click", client.campaign_clicks_since(campaign_id, since)),
-                )
-            for kind, pages in streams:
-                for page, _is_last in prefetched(pages):
-                    with context.atomic():
-                        counts = self.write_page(context, campaign, kind, page, resolver)
-                    context.report(**counts)
-            # Every page of the three streams is written (re-reading them is harmless: upserts and unique events).
-            with context.atomic():
-                context.save_mark(iso(started), scope)
-            context.report(done=1)
+        installation = context.installation
+        # Campaigns are independent: their listings are fetched a few at a time (each thread on a client of its
+        # own), while this thread writes them in order, reports and keeps the heartbeat.
+        clients = [installation.client(), *(installation.new_client() for _ in range(STREAMS_AHEAD - 1))]
+
+        def listings():
+            for campaign in campaigns:
+                since = marks.get(f"campaign:{campaign.dotdigital_id}")
+                started = timezone.now()  # before any of the campaign's listings is read: the next run's mark
+                for kind in KINDS:
+                    yield (campaign, kind, started), partial(listing, kind, campaign.dotdigital_id, since)
+
+        for (campaign, kind, started), pages in streams_ahead(listings(), clients):
+            for page, _is_last in pages:
+                with context.atomic():
+                    counts = self.write_page(context, campaign, kind, page, resolver)
+                context.report(**counts)
+            if kind == KINDS[-1]:
+                # Every page of the three listings is written (re-reading them is harmless: upserts and unique
+                # events).
+                with context.atomic():
+                    context.save_mark(iso(started), f"campaign:{campaign.dotdigital_id}")
+                context.report(done=1)
 
     def write_page(
         self, context: SyncContext, campaign: Campaign, kind: str, page: list, resolver: ContactResolver

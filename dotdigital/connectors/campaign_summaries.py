@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +27,7 @@ STATISTICS = {
     "complaints": "numTotalIspComplaints",
 }
 BATCH = 100
+PARALLEL_CALLS = 4  # summaries fetched at once: within Dotdigital's rate limit
 SENT_STATUSES = ("Sent", "Triggered", "Sending")
 
 
@@ -53,7 +56,7 @@ class CampaignSummariesConnector(DotdigitalConnector):
     label = "Campaign summaries"
 
     def run(self, context: SyncContext) -> None:
-        client = context.installation.client()
+        installation = context.installation
         campaigns = list(
             Campaign.objects.filter(
                 integration=context.integration,
@@ -63,9 +66,24 @@ class CampaignSummariesConnector(DotdigitalConnector):
             ).order_by("dotdigital_id")
         )
         context.set_total(len(campaigns))
+        # One call per campaign, independent of each other: a few at a time, each thread with a client of its own
+        # (a requests Session is not thread-safe); the writes, reports and heartbeat stay on this thread.
+        local = threading.local()
+
+        def summary_of(campaign_id: int) -> dict[str, Any]:
+            if not hasattr(local, "client"):
+                local.client = installation.new_client()
+            return local.client.campaign_summary(campaign_id)
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_CALLS, thread_name_prefix="dotdigital-summary") as pool:
+            self.import_summaries(context, campaigns, pool, summary_of)
+
+    @staticmethod
+    def import_summaries(context: SyncContext, campaigns: list[Campaign], pool, summary_of) -> None:
         for start in range(0, len(campaigns), BATCH):
             batch = campaigns[start : start + BATCH]
-            rows = [statistics_row(c.email_campaign_id, client.campaign_summary(c.dotdigital_id)) for c in batch]
+            summaries = list(pool.map(lambda campaign: summary_of(campaign.dotdigital_id), batch))
+            rows = [statistics_row(c.email_campaign_id, summary) for c, summary in zip(batch, summaries, strict=True)]
             with context.atomic():
                 result = marketing.record_campaign_statistics(rows=rows)
             context.report(

@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from backoffice.bulk_insert import bulk_insert
 from dotdigital.mappings import NotConvertible, contact_value, two_way_fields
 from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
 from integrations.sync import SyncContext
@@ -159,31 +160,32 @@ class ContactsConnector(DotdigitalConnector):
         if self.two_way:
             self.write_back(context, parsed.values())
 
+        # The stored values as tuples: most links of a book after the first are unchanged, and a model instance per
+        # row (with its JSON decoded into one) costs more than the comparison.
         existing = {
-            link.dotdigital_id: link
-            for link in DotdigitalContact.objects.filter(integration=integration, dotdigital_id__in=list(parsed))
+            row[1]: row
+            for row in DotdigitalContact.objects.filter(
+                integration=integration, dotdigital_id__in=list(parsed)
+            ).values_list("pk", "dotdigital_id", *LINK_FIELDS)
         }
         new = [
             DotdigitalContact(integration=integration, dotdigital_id=contact_id, **values)
             for contact_id, values in parsed.items()
             if contact_id not in existing
         ]
-        DotdigitalContact.objects.bulk_create(new)
-        changed = []
-        for contact_id, link in existing.items():
+        bulk_insert(new)
+        changed, now = [], timezone.now()
+        for contact_id, row in existing.items():
             values = parsed[contact_id]
-            if any(getattr(link, name) != values[name] for name in LINK_FIELDS):
-                for name in LINK_FIELDS:
-                    setattr(link, name, values[name])
-                changed.append(link)
+            if row[2:] != tuple(values[name] for name in LINK_FIELDS):
+                changed.append(DotdigitalContact(pk=row[0], updated_at=now, **values))
         if changed:
             DotdigitalContact.objects.bulk_update(changed, [*LINK_FIELDS[:-1], "contact", "updated_at"])
-        links = [*existing.values(), *new]
-        AddressBookMembership.objects.bulk_create(
-            [AddressBookMembership(address_book=book, contact=link) for link in links], ignore_conflicts=True
-        )
+        link_ids = [row[0] for row in existing.values()] + [link.pk for link in new]
+        bulk_insert([AddressBookMembership(address_book=book, contact_id=pk) for pk in link_ids], ignore_conflicts=True)
         if book.marketing_list_id:
-            self.add_members(book, links)
+            # Every link now holds its row's values: the list members follow from them.
+            self.add_members(book, [DotdigitalContact(**values) for values in parsed.values()])
         return {
             "read": len(page),
             "created": len(new),

@@ -10,6 +10,7 @@ and the next run continues from the connectors' marks.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -193,7 +194,11 @@ def _run(job: SyncJob) -> datetime | None:
         _set_step(step, StepState.RUNNING, started=True)
         context = SyncContext(job=job, step=step, installation=installation)
         try:
-            connector.run(context)
+            try:
+                connector.run(context)
+            finally:
+                if not isinstance(sys.exc_info()[1], JobLost):
+                    context.flush_notes()  # what the connector noted after its last report
         except JobCancelled:
             _set_step(step, StepState.CANCELLED, message="Cancelled at a page boundary.")
             _finish(job, JobState.CANCELLED, error="")

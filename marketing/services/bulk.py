@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from backoffice.bulk_insert import bulk_insert
+
 BATCH_SIZE = 1000
 INSERT_ATTEMPTS = 3  # a batch's INSERT is retried this often when other writers keep adding the same keys meanwhile
 MAX_INTEGER = 2_147_483_647  # PostgreSQL's integer, the column type of a PositiveIntegerField
@@ -173,7 +175,7 @@ def insert_missing(
             return existing, new
         try:
             with transaction.atomic():
-                model.objects.bulk_create(new)
+                bulk_insert(new)
         except IntegrityError:
             if attempt == INSERT_ATTEMPTS:
                 raise

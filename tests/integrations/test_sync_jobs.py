@@ -322,3 +322,45 @@ def test_lost_task_messages_are_sent_again(syncing, settings):
     assert sync_services.requeue_stuck_jobs() == 1
     assert syncing.sent == [job.pk, job.pk]
     assert sync_services.requeue_stuck_jobs() == 0  # not again before another minute
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notes_of_a_page_are_written_with_its_report_in_one_update(syncing, django_assert_max_num_queries):
+    """A page of a thousand skipped rows used to cost a read and a write per note; now one UPDATE with the report.
+    Notes stay bounded, their skipped counts are added to the report's, and notes after the last report are kept."""
+    from integrations.sync import MAX_DETAILS
+
+    def noisy(context):
+        with django_assert_max_num_queries(3):  # the stored notes read, the step's UPDATE, the heartbeat
+            for number in range(1000):
+                context.note(f"Row {number} skipped: no email", skipped=1)
+            context.report(read=1000, skipped=5, done=1000)
+        context.note("Finished with a remark")
+
+    Script.actions = {"first": noisy}
+    job = services.schedule_sync(syncing, trigger=SyncTrigger.COMMAND).job
+    run(job)
+    step = SyncStep.objects.get(job=job, connector="first")
+    assert step.state == StepState.SUCCEEDED
+    assert step.skipped == 1005 and step.read == 1000 and step.progress_done == 1000
+    assert len(step.details) == MAX_DETAILS
+    assert step.details[0] == "Row 0 skipped: no email"
+    assert step.details[-1] == f"Row {MAX_DETAILS - 1} skipped: no email"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notes_after_the_last_report_are_written_when_the_connector_returns_or_fails(syncing):
+    def remark(context):
+        context.report(read=1)
+        context.note("1 contact created", skipped=2)
+
+    def broken(context):
+        context.note("Row 7 skipped: bad status", failed=1)
+        raise RuntimeError("boom")
+
+    Script.actions = {"first": remark, "second": broken}
+    job = services.schedule_sync(syncing, trigger=SyncTrigger.COMMAND).job
+    run(job)
+    first, second = SyncStep.objects.get(job=job, connector="first"), SyncStep.objects.get(job=job, connector="second")
+    assert first.details == ["1 contact created"] and first.skipped == 2
+    assert second.state == StepState.FAILED and second.details == ["Row 7 skipped: bad status"] and second.failed == 1

@@ -1,0 +1,90 @@
+"""`bulk_insert(objs)`: Django's `bulk_create` for the importers' hot paths, a few times cheaper per row on PostgreSQL.
+
+A sync writes hundreds of thousands of rows. `bulk_create` spends most of its time per value in Python: each field's
+`pre_save` and `get_db_prep_save`, then psycopg's client-side cursor quoting every parameter into the SQL text
+(about 70 microseconds a row of ten columns, more than PostgreSQL takes to write it). Here, on PostgreSQL, the rows
+go as one array per column (`INSERT ... SELECT * FROM UNNEST(%s::type[], ...)`, the statement Django itself builds)
+through a server-side-binding cursor, so psycopg's C dumpers send the arrays without quoting them. Other databases
+get `bulk_create` unchanged.
+
+What it keeps of `bulk_create`: `auto_now`/`auto_now_add` fields set to now, field defaults already on the instance,
+the new primary keys set on the instances (in order, as Django's own UNNEST insert relies on), `ignore_conflicts`
+(then no keys are returned, as with `bulk_create`), and database errors raised as Django's (an `IntegrityError` on a
+unique key, which the callers' savepoints handle). What it does not do: signals (bulk_create sends none either),
+multi-table inheritance, or fields that need a placeholder of their own (none of the models it is used for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
+
+
+def _converter(field: models.Field, connection) -> Any:
+    """How one column's Python values become what psycopg sends; None when the value goes as it is."""
+    if isinstance(field, models.JSONField):
+        from psycopg.types.json import Jsonb
+
+        encoder = field.encoder
+
+        def to_jsonb(value: Any) -> Any:
+            if value is None:
+                return None
+            return Jsonb(value, dumps=(lambda obj: encoder().encode(obj)) if encoder else None)
+
+        return to_jsonb
+    return None
+
+
+def bulk_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False, batch_size: int = 5000) -> None:
+    """Insert `objs` (all of one model) like `Model.objects.bulk_create(objs, ignore_conflicts=...)`."""
+    if not objs:
+        return
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts, batch_size=batch_size)
+        return
+    opts = model._meta
+    # An automatic primary key is the database's to give (bulk_create with explicit keys is not what this is for).
+    fields = [f for f in opts.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
+    now = timezone.now()
+    for field in fields:
+        if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+            for obj in objs:
+                if field.auto_now or getattr(obj, field.attname) is None:
+                    setattr(obj, field.attname, now)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    types = ", ".join(
+        f"%s::{(f.target_field if f.is_relation else f).db_type(connection).split('(')[0]}[]" for f in fields
+    )
+    # Identifiers come from the model, quoted by the backend; every value is a bound parameter.
+    sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) SELECT * FROM UNNEST({types})"  # noqa: S608
+    pk = opts.pk
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    else:
+        sql += f" RETURNING {qn(pk.column)}"
+    converters = [_converter(f, connection) for f in fields]
+    import psycopg
+
+    connection.ensure_connection()
+    for start in range(0, len(objs), batch_size):
+        batch = objs[start : start + batch_size]
+        arrays = []
+        for field, convert in zip(fields, converters, strict=True):
+            values = [getattr(obj, field.attname) for obj in batch]
+            arrays.append([convert(v) for v in values] if convert else values)
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, arrays)
+            if not ignore_conflicts:
+                for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
+                    setattr(obj, pk.attname, value)
+                    obj._state.adding = False
+                    obj._state.db = using
