@@ -10,7 +10,6 @@ and the next run continues from the connectors' marks.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -194,18 +193,16 @@ def _run(job: SyncJob) -> datetime | None:
         _set_step(step, StepState.RUNNING, started=True)
         context = SyncContext(job=job, step=step, installation=installation)
         try:
-            try:
-                connector.run(context)
-            finally:
-                if not isinstance(sys.exc_info()[1], JobLost):
-                    context.flush_notes()  # what the connector noted after its last report
+            connector.run(context)
+        except JobLost:
+            raise  # another worker's job now: write nothing more
         except JobCancelled:
+            context.flush_notes()
             _set_step(step, StepState.CANCELLED, message="Cancelled at a page boundary.")
             _finish(job, JobState.CANCELLED, error="")
             return None
-        except JobLost:
-            raise
         except Exception as error:  # noqa: BLE001 - the installation says what it means
+            context.flush_notes()  # what the connector noted after its last report
             failure = installation.explain_failure(error)
             _count_calls(job, context)
             if failure.kind == "rate_limited":
@@ -218,9 +215,10 @@ def _run(job: SyncJob) -> datetime | None:
                 Integration.objects.filter(pk=integration.pk).update(sync_blocked_reason=failure.message[:500])
                 break
             continue
+        installation.after_step(context)
+        context.flush_notes()  # what the connector (or the hook after it) noted after its last report
         _count_calls(job, context)
         _set_step(step, StepState.SUCCEEDED, finished=True)
-        installation.after_step(context)
     if failed:
         error = "; ".join(f"{step.label}: {failure.message}" for step, failure in failed)
         _finish(job, JobState.FAILED, error=error, error_connector=failed[0][0].connector)
