@@ -11,10 +11,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from backoffice.bulk_insert import bulk_insert
+from backoffice.bulk_insert import insert_rows
 from dotdigital.mappings import NotConvertible, contact_value, two_way_fields
 from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
 from integrations.sync import SyncContext
@@ -53,6 +54,28 @@ def synced_books(context: SyncContext) -> list[AddressBook]:
     if context.installation.setting("only_linked_address_books", False):
         books = books.filter(marketing_list__isnull=False)
     return list(books.select_related("marketing_list").order_by("dotdigital_id"))
+
+
+def add_memberships(book: AddressBook, integration, dotdigital_ids: list[int]) -> None:
+    """The book's memberships of these (linked) Dotdigital contacts, those already there left alone: one statement
+    on PostgreSQL (the links are joined there, no id goes back and forth)."""
+    if not dotdigital_ids:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AddressBookMembership._meta.db_table} (address_book_id, contact_id) "  # noqa: S608
+                f"SELECT %s, id FROM {DotdigitalContact._meta.db_table} "
+                "WHERE integration_id = %s AND dotdigital_id = ANY(%s) ON CONFLICT DO NOTHING",
+                [book.pk, integration.pk, dotdigital_ids],
+            )
+        return
+    link_ids = DotdigitalContact.objects.filter(integration=integration, dotdigital_id__in=dotdigital_ids).values_list(
+        "pk", flat=True
+    )
+    AddressBookMembership.objects.bulk_create(
+        [AddressBookMembership(address_book=book, contact_id=pk) for pk in link_ids], ignore_conflicts=True
+    )
 
 
 def contact_ids_by_email(emails: set[str]) -> dict[str, int]:
@@ -136,11 +159,64 @@ class ContactsConnector(DotdigitalConnector):
                 skipped += 1
                 continue
             parsed[result[0]] = result[1]
-        emails = {values["email"].lower() for values in parsed.values()}
-        contact_ids = contact_ids_by_email(emails)
+
+        # The links first, as value tuples: on a book after the first most contacts are linked already, unchanged,
+        # and need nothing more than their membership (no lookup by email, no model instance per row).
+        existing = {
+            row[1]: row
+            for row in DotdigitalContact.objects.filter(
+                integration=integration, dotdigital_id__in=list(parsed)
+            ).values_list("pk", "dotdigital_id", *LINK_FIELDS)
+        }
+        unresolved = []
+        for contact_id, values in parsed.items():
+            row = existing.get(contact_id)
+            if row is not None and row[2] == values["email"] and row[-1] is not None:
+                values["contact_id"] = row[-1]  # same email, still linked
+            else:
+                unresolved.append(values)
+        if unresolved:
+            self.resolve_contacts(context, unresolved)
+        if self.two_way:
+            self.write_back(context, parsed.values())
+
+        new = [(contact_id, values) for contact_id, values in parsed.items() if contact_id not in existing]
+        now = timezone.now()
+        insert_rows(
+            DotdigitalContact,
+            ("integration", "dotdigital_id", *LINK_FIELDS, "unsubscribed_at", "updated_at"),
+            [
+                (integration.pk, contact_id, *(values[name] for name in LINK_FIELDS), None, now)
+                for contact_id, values in new
+            ],
+        )
+        changed = [
+            DotdigitalContact(pk=row[0], updated_at=now, **parsed[contact_id])
+            for contact_id, row in existing.items()
+            if row[2:] != tuple(parsed[contact_id][name] for name in LINK_FIELDS)
+        ]
+        if changed:
+            DotdigitalContact.objects.bulk_update(changed, [*LINK_FIELDS[:-1], "contact", "updated_at"])
+        add_memberships(book, integration, list(parsed))
+        if book.marketing_list_id:
+            # Every link now holds its row's values: the list members follow from them.
+            self.add_members(book, [DotdigitalContact(**values) for values in parsed.values()])
+        return {
+            "read": len(page),
+            "created": len(new),
+            "updated": len(changed),
+            "unchanged": len(existing) - len(changed),
+            "skipped": skipped,
+            "done": len(page),
+        }
+
+    def resolve_contacts(self, context: SyncContext, rows: list[dict[str, Any]]) -> None:
+        """Set `contact_id` on rows without a linked marketing contact: the one with their email, or a new one owned
+        by the Default Owner when *Create marketing contacts* is on (else None: linked later, once one exists)."""
+        contact_ids = contact_ids_by_email({values["email"].lower() for values in rows})
         if context.installation.setting("create_contacts", True):
             missing = {}
-            for values in parsed.values():
+            for values in rows:
                 key = values["email"].lower()
                 if key not in contact_ids and key not in missing:
                     data = values["data_fields"]
@@ -155,45 +231,8 @@ class ContactsConnector(DotdigitalConnector):
                 )
                 contact_ids.update(created.ids)
                 self.created_contacts += created.created
-        for values in parsed.values():
+        for values in rows:
             values["contact_id"] = contact_ids.get(values["email"].lower())
-        if self.two_way:
-            self.write_back(context, parsed.values())
-
-        # The stored values as tuples: most links of a book after the first are unchanged, and a model instance per
-        # row (with its JSON decoded into one) costs more than the comparison.
-        existing = {
-            row[1]: row
-            for row in DotdigitalContact.objects.filter(
-                integration=integration, dotdigital_id__in=list(parsed)
-            ).values_list("pk", "dotdigital_id", *LINK_FIELDS)
-        }
-        new = [
-            DotdigitalContact(integration=integration, dotdigital_id=contact_id, **values)
-            for contact_id, values in parsed.items()
-            if contact_id not in existing
-        ]
-        bulk_insert(new)
-        changed, now = [], timezone.now()
-        for contact_id, row in existing.items():
-            values = parsed[contact_id]
-            if row[2:] != tuple(values[name] for name in LINK_FIELDS):
-                changed.append(DotdigitalContact(pk=row[0], updated_at=now, **values))
-        if changed:
-            DotdigitalContact.objects.bulk_update(changed, [*LINK_FIELDS[:-1], "contact", "updated_at"])
-        link_ids = [row[0] for row in existing.values()] + [link.pk for link in new]
-        bulk_insert([AddressBookMembership(address_book=book, contact_id=pk) for pk in link_ids], ignore_conflicts=True)
-        if book.marketing_list_id:
-            # Every link now holds its row's values: the list members follow from them.
-            self.add_members(book, [DotdigitalContact(**values) for values in parsed.values()])
-        return {
-            "read": len(page),
-            "created": len(new),
-            "updated": len(changed),
-            "unchanged": len(existing) - len(changed),
-            "skipped": skipped,
-            "done": len(page),
-        }
 
     def write_back(self, context: SyncContext, contacts: Iterable[dict[str, Any]]) -> None:
         """Two-way mapped data fields into the linked marketing contacts (only the fields the mapping names, and
