@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from . import views
 
@@ -15,4 +16,7 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("marketing/", include("marketing.urls")),
     path("dotdigital/", include("dotdigital.urls")),
+    # The JSON API: each app's endpoints under /api/, described at /api/schema/ (OpenAPI, drf-spectacular).
+    path("api/", include("integrations.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

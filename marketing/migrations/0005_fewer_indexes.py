@@ -6,16 +6,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketing', '0004_campaign_keys_removed_events'),
+        ("marketing", "0004_campaign_keys_removed_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contact',
-            name='owner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='marketing_contacts', to=settings.AUTH_USER_MODEL),
+            model_name="contact",
+            name="owner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="marketing_contacts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
