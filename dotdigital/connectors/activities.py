@@ -159,6 +159,18 @@ class ActivitiesConnector(DotdigitalConnector):
                     }
                 )
             result = marketing.record_campaign_events(campaign_id=campaign.email_campaign_id, rows=events)
+            if kind == "click" and events:
+                # The per-contact summary has no date of the last click: the clicks themselves give it (they come
+                # in date order per contact, so a later page's is later).
+                last_clicks: dict[int, Any] = {}
+                for event in events:
+                    last_clicks[event["contact_id"]] = max(
+                        event["occurred_at"], last_clicks.get(event["contact_id"], event["occurred_at"])
+                    )
+                marketing.upsert_campaign_activities(
+                    campaign_id=campaign.email_campaign_id,
+                    rows=[{"contact_id": c, "last_clicked_at": at} for c, at in last_clicks.items()],
+                )
         if unknown:
             context.note(
                 f"Campaign {campaign.dotdigital_id}: {unknown} {kind} rows skipped (contact not imported here)"

@@ -11,7 +11,7 @@ from dotdigital.models import Campaign
 from integrations.sync import SyncContext
 from marketing import services as marketing
 
-from .base import DotdigitalConnector, as_int, field
+from .base import DotdigitalConnector, as_datetime, as_int, field
 
 # Marketing's statistic -> Dotdigital's summary field (the totals across HTML and text).
 STATISTICS = {
@@ -84,8 +84,18 @@ class CampaignSummariesConnector(DotdigitalConnector):
             batch = campaigns[start : start + BATCH]
             summaries = list(pool.map(lambda campaign: summary_of(campaign.dotdigital_id), batch))
             rows = [statistics_row(c.email_campaign_id, summary) for c, summary in zip(batch, summaries, strict=True)]
+            # The summary is where Dotdigital says when the campaign went out (the campaign list does not).
+            sent = [
+                {"key": c.email_campaign_id, "id": c.email_campaign_id, "sent_at": sent_at}
+                for c, summary in zip(batch, summaries, strict=True)
+                if (sent_at := as_datetime(field(summary, "dateSent"))) is not None
+            ]
             with context.atomic():
                 result = marketing.record_campaign_statistics(rows=rows)
+                if sent:
+                    marketing.upsert_email_campaigns(
+                        rows=sent, owner=context.owner, source=context.installation.source_key
+                    )
             context.report(
                 read=len(batch),
                 created=result.created,

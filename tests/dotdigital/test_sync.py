@@ -104,6 +104,10 @@ def test_first_sync_imports_exactly_what_the_sandbox_holds(sandbox, connect, adm
     assert EmailCampaignEvent.objects.filter(kind="click").count() == clicks
     sent = Campaign.objects.filter(status__in=("Sent", "Triggered", "Sending")).count()
     assert EmailCampaignStatistics.objects.count() == sent
+    # When each went out comes from its summary; the date of each contact's last click from the clicks.
+    assert EmailCampaign.objects.filter(sent_at__isnull=False).count() == sent
+    clicked = EmailCampaignActivity.objects.filter(clicks__gt=0)
+    assert clicked.exists() and not clicked.filter(last_clicked_at__isnull=True).exists()
     assert DataField.objects.filter(integration=integration).count() == len(sandbox.store.fields)
     assert job.api_calls > 0 and job.records_changed > 0
 
