@@ -60,7 +60,9 @@ def synced_books(context: SyncContext) -> list[AddressBook]:
 
 def add_memberships(book: AddressBook, integration, dotdigital_ids: list[int]) -> None:
     """The book's memberships of these (linked) Dotdigital contacts, those already there left alone: one statement
-    on PostgreSQL (the links are joined there, no id goes back and forth)."""
+    on PostgreSQL (the links are joined there, no id goes back and forth). The array is cast to bigint: psycopg sends
+    small numbers as integer[], and `bigint = ANY(integer[])` is not an index condition (a scan of every link of the
+    integration per page, quadratic in the account's size)."""
     if not dotdigital_ids:
         return
     if connection.vendor == "postgresql":
@@ -68,7 +70,7 @@ def add_memberships(book: AddressBook, integration, dotdigital_ids: list[int]) -
             cursor.execute(
                 f"INSERT INTO {AddressBookMembership._meta.db_table} (address_book_id, contact_id) "  # noqa: S608
                 f"SELECT %s, id FROM {DotdigitalContact._meta.db_table} "
-                "WHERE integration_id = %s AND dotdigital_id = ANY(%s) ON CONFLICT DO NOTHING",
+                "WHERE integration_id = %s AND dotdigital_id = ANY(%s::bigint[]) ON CONFLICT DO NOTHING",
                 [book.pk, integration.pk, dotdigital_ids],
             )
         return
