@@ -104,7 +104,7 @@ class IntegrationType:
                 rows.append((label, CREDENTIAL_HIDDEN))
             else:
                 value = integration.settings.get(name)
-                rows.append((label, str(value) if value not in (None, "") else "Not set"))
+                rows.append((label, _shown_setting(value)))
         for name, label in self.discovered_setting_labels.items():
             value = integration.settings.get(name)
             rows.append((label, str(value) if value not in (None, "") else "Not known yet (check the connection)"))
@@ -112,6 +112,13 @@ class IntegrationType:
 
     def __repr__(self) -> str:
         return f"<IntegrationType {self.key}>"
+
+
+def _shown_setting(value: Any) -> str:
+    """A stored setting in words: booleans as Yes/No, nothing as "Not set"."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value) if value not in (None, "") else "Not set"
 
 
 class IntegrationTypeRegistry:

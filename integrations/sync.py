@@ -14,7 +14,6 @@ when the job was cancelled. Nothing here knows any remote platform.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -162,20 +161,9 @@ class SyncContext:
     # -- writing ------------------------------------------------------------------------------------------------
 
     @staticmethod
-    @contextmanager
     def atomic():
-        """The transaction of one page: its writes and, for the last page, the mark.
-
-        On PostgreSQL it commits without waiting for the WAL flush (`synchronous_commit off`, for this transaction
-        only): a crash may lose the last pages committed, but never part of one, and a page's mark goes with it, so
-        the next run reads them again. The database stays consistent; a sync commits hundreds of pages.
-        """
-        with transaction.atomic():
-            connection = transaction.get_connection()
-            if connection.vendor == "postgresql" and connection.in_atomic_block and len(connection.savepoint_ids) == 0:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            yield
+        """The transaction of one page: its writes and, for the last page, the mark."""
+        return transaction.atomic()
 
     # -- progress -----------------------------------------------------------------------------------------------
 

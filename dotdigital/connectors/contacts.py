@@ -229,7 +229,10 @@ class ContactsConnector(DotdigitalConnector):
                     }
             if missing:
                 created = marketing.upsert_contacts(
-                    rows=list(missing.values()), owner=context.owner, source=context.installation.source_key
+                    rows=list(missing.values()),
+                    owner=context.owner,
+                    source=context.installation.source_key,
+                    probably_new=True,  # looked up just above
                 )
                 contact_ids.update(created.ids)
                 self.created_contacts += created.created

@@ -41,7 +41,12 @@ CONTACT_FIELDS = ("first_name", "last_name", "phone", "job_title", "company")
 
 
 def upsert_contacts(
-    *, rows: Iterable[Mapping[str, Any]], owner: AbstractBaseUser, source: str, batch_size: int = BATCH_SIZE
+    *,
+    rows: Iterable[Mapping[str, Any]],
+    owner: AbstractBaseUser,
+    source: str,
+    batch_size: int = BATCH_SIZE,
+    probably_new: bool = False,
 ) -> UpsertResult:
     """Create or update contacts keyed by their email ignoring case; `ids` maps each lower-cased email to its contact.
 
@@ -53,7 +58,9 @@ def upsert_contacts(
     Django's `bulk_create(update_conflicts=...)` cannot name the functional unique index on `Lower("email")` as its
     conflict target, hence the SELECT first. When another writer creates one of the batch's contacts between the
     SELECT and the INSERT, the INSERT is rolled back and the batch read again (see `bulk.insert_missing`): `created`
-    counts only the contacts this call inserted.
+    counts only the contacts this call inserted. `probably_new` (the caller has just looked the emails up and found
+    none) skips the first SELECT: the INSERT is tried at once, and a contact that exists after all makes it read
+    the batch and write it as usual.
     """
     result = UpsertResult()
     for batch in bulk.batches(rows, batch_size):
@@ -75,12 +82,20 @@ def upsert_contacts(
         if not by_key:
             continue
         with transaction.atomic():
-            existing, new = bulk.insert_missing(
-                Contact,
-                lambda by_key=by_key: {
+            reads = []
+
+            def find_existing(by_key=by_key, reads=reads) -> dict:
+                reads.append(1)
+                if probably_new and len(reads) == 1:
+                    return {}
+                return {
                     c.email_key: c
                     for c in Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=list(by_key))
-                },
+                }
+
+            existing, new = bulk.insert_missing(
+                Contact,
+                find_existing,
                 lambda existing, by_key=by_key: [
                     Contact(owner=owner, source=source, **values)
                     for key, values in by_key.items()

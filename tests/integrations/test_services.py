@@ -168,3 +168,9 @@ def test_the_type_hears_which_settings_changed_and_when_it_is_deactivated(
     services.set_enabled(integration, False, user=administrator)
     services.set_enabled(integration, False, user=administrator)
     assert heard == [("deactivated", integration.pk)]
+
+
+def test_boolean_settings_read_yes_or_no_on_the_view_page():
+    from integrations.registry import _shown_setting
+
+    assert [_shown_setting(v) for v in (True, False, None, "", "x")] == ["Yes", "No", "Not set", "Not set", "x"]

@@ -452,3 +452,20 @@ def test_upsert_campaign_activities_queries_do_not_grow_with_rows():
 
     assert query_count(write(contacts[:5])) == query_count(write(contacts[5:65]))
     assert EmailCampaignActivity.objects.filter(campaign=campaign).count() == 65
+
+
+def test_probably_new_contacts_that_exist_after_all_are_updated_not_doubled(owner):
+    from marketing.models import Contact
+
+    existing = Contact.objects.create(email="Ann@Example.com", first_name="Ann", owner=owner)
+    result = services.upsert_contacts(
+        rows=[{"email": "ann@example.com", "last_name": "Lee"}, {"email": "bob@example.com"}],
+        owner=owner,
+        source="import",
+        probably_new=True,
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert result.ids["ann@example.com"] == existing.pk
+    assert Contact.objects.count() == 2
+    existing.refresh_from_db()
+    assert existing.last_name == "Lee" and existing.first_name == "Ann"
