@@ -3,6 +3,7 @@ the typed errors of `dotdigital.exceptions`."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -90,12 +91,24 @@ class BoundedRetry(Retry):
         return new
 
 
-def _call_name(method: str, url: str) -> str:
-    try:
-        path = parse_url(url).path or "/"
-    except ValueError:
-        path = "?"
-    return f"{method} {path}"
+def _names_the_call(send: Callable[..., Any]) -> Callable[..., Any]:
+    """A typed error raised by `send(self, method, url, ...)` names the call (`error.call`, "GET /v2/contacts", no
+    query), so a sync job can say which call failed."""
+
+    @functools.wraps(send)
+    def wrapper(self: Any, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            return send(self, method, url, **kwargs)
+        except DotdigitalError as error:
+            if not error.call:
+                try:
+                    path = parse_url(url).path or "/"
+                except ValueError:
+                    path = "?"
+                error.call = f"{method} {path}"
+            raise
+
+    return wrapper
 
 
 def error_code(message: str) -> str | None:
@@ -312,19 +325,10 @@ class Transport:
     def _count_retry(self) -> None:
         self.call_count += 1
 
+    @_names_the_call
     @sensitive_variables()
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one logical call (retries included) and return a successful response or raise a typed error, which
-        names the call (`error.call`, "GET /v2/contacts", no query) so a sync job can say which call failed."""
-        try:
-            return self._request(method, url, **kwargs)
-        except DotdigitalError as error:
-            if not error.call:
-                error.call = _call_name(method, url)
-            raise
-
-    @sensitive_variables()
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one logical call (retries included) and return a successful response or raise a typed error."""
         # Checked here for every call, not only where the endpoint is learnt: no URL reaches the session unchecked.
         check_host_allowed(url, extra_hosts=self.allowed_urls)
         hostport = _hostport(url)
@@ -380,16 +384,9 @@ class Transport:
                 continue
             raise error
 
+    @_names_the_call
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """The decoded JSON of a successful call; MalformedResponseError (naming the call) if the body is not JSON."""
-        try:
-            return self._json(method, url, **kwargs)
-        except DotdigitalError as error:
-            if not error.call:
-                error.call = _call_name(method, url)
-            raise
-
-    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The decoded JSON of a successful call; MalformedResponseError if the body is not JSON."""
         response = self.request(method, url, **kwargs)
         if response.status_code == 204 or not response.content:
             return None

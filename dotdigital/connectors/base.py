@@ -122,6 +122,29 @@ def streams_ahead(
             fetch.close()
 
 
+def write_pages(
+    context: SyncContext,
+    pages: Iterable[list[dict[str, Any]]],
+    write: Callable[[list[dict[str, Any]]], dict[str, int]],
+    *,
+    scope: str,
+    started: datetime,
+) -> None:
+    """Write each page in its own transaction and report its counts; the mark of `scope` (the time the listing was
+    asked for) is saved in the transaction of the last page, or on its own when the listing was empty."""
+    marked = False
+    for page, is_last in prefetched(pages):
+        with context.atomic():
+            counts = write(page)
+            if is_last:
+                context.save_mark(iso(started), scope)
+                marked = True
+        context.report(**counts)
+    if not marked:
+        with context.atomic():
+            context.save_mark(iso(started), scope)
+
+
 def field(row: dict[str, Any], name: str, default: Any = None) -> Any:
     """A key of a Dotdigital JSON object read case-insensitively (its casing is not always consistent)."""
     if name in row:

@@ -22,7 +22,7 @@ from marketing import services as marketing
 from marketing.choices import MemberStatus
 from marketing.models import Contact, MarketingListMember
 
-from .base import DotdigitalConnector, as_int, data_fields_of, field, iso, prefetched, text
+from .base import DotdigitalConnector, as_int, data_fields_of, field, text, write_pages
 
 CONTACT_STATUSES = frozenset(
     {
@@ -135,17 +135,13 @@ class ContactsConnector(DotdigitalConnector):
                 pages = client.address_book_contacts(book.dotdigital_id, with_full_data=True)
             else:
                 pages = client.address_book_contacts_modified_since(book.dotdigital_id, since, with_full_data=True)
-            marked = False
-            for page, is_last in prefetched(pages):
-                with context.atomic():
-                    counts = self.write_page(context, book, page)
-                    if is_last:
-                        context.save_mark(iso(started), scope)
-                        marked = True
-                context.report(**counts)
-            if not marked:
-                with context.atomic():
-                    context.save_mark(iso(started), scope)
+            write_pages(
+                context,
+                pages,
+                lambda page, book=book: self.write_page(context, book, page),
+                scope=scope,
+                started=started,
+            )
             AddressBook.objects.filter(pk=book.pk).update(last_synced_at=timezone.now())
         if self.created_contacts:
             context.note(f"{self.created_contacts} marketing contacts created, owned by {context.owner}")

@@ -15,7 +15,7 @@ from integrations.sync import SyncContext
 from marketing import services as marketing
 from marketing.choices import MemberStatus
 
-from .base import EPOCH, DotdigitalConnector, as_datetime, as_int, field, iso, prefetched, text
+from .base import EPOCH, DotdigitalConnector, as_datetime, as_int, field, iso, text, write_pages
 from .contacts import synced_books
 
 ACCOUNT_SCOPE = "account"
@@ -54,18 +54,9 @@ class UnsubscribesConnector(DotdigitalConnector):
         self.import_pages(context, client.contacts_suppressed_since(since), ACCOUNT_SCOPE, book=None)
 
     def import_pages(self, context: SyncContext, pages, scope: str, *, book: AddressBook | None) -> None:
-        started = timezone.now()
-        marked = False
-        for page, is_last in prefetched(pages):
-            with context.atomic():
-                counts = self.write_page(context, page, book)
-                if is_last:
-                    context.save_mark(iso(started), scope)
-                    marked = True
-            context.report(**counts)
-        if not marked:
-            with context.atomic():
-                context.save_mark(iso(started), scope)
+        write_pages(
+            context, pages, lambda page: self.write_page(context, page, book), scope=scope, started=timezone.now()
+        )
 
     def write_page(self, context: SyncContext, page: list, book: AddressBook | None) -> dict[str, int]:
         integration = context.integration
