@@ -73,3 +73,24 @@ def admin_client(client, administrator):
     """The test client signed in as an Administrator (replaces pytest-django's superuser `admin_client`)."""
     client.force_login(administrator)
     return client
+
+
+@pytest.fixture
+def connect_sandbox(settings, administrator):
+    """connect_sandbox(sandbox, name=..., owner=..., **settings): a Dotdigital integration on a running sandbox (the
+    allow-list accepts it: DOTDIGITAL_API_URL is the sandbox's), as if created through the form after a check."""
+    from integrations import services
+
+    def connect(sandbox, name: str = "Dotdigital EU", owner=None, **extra):
+        settings.DOTDIGITAL_API_URL = sandbox.url
+        return services.create_integration(
+            type_key="dotdigital",
+            name=name,
+            default_owner=owner or administrator,
+            settings={"username": sandbox.username, **extra},
+            secrets={"password": sandbox.password},
+            discovered_settings={"api_endpoint": sandbox.url},
+            user=administrator,
+        )
+
+    return connect

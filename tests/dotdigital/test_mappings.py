@@ -28,17 +28,8 @@ def no_broker(monkeypatch):
 
 
 @pytest.fixture
-def integration(settings, sandbox, administrator):
-    settings.DOTDIGITAL_API_URL = sandbox.url
-    return services.create_integration(
-        type_key="dotdigital",
-        name="Dotdigital EU",
-        default_owner=administrator,
-        settings={"username": sandbox.username},
-        secrets={"password": sandbox.password},
-        discovered_settings={"api_endpoint": sandbox.url},
-        user=administrator,
-    )
+def integration(connect_sandbox, sandbox):
+    return connect_sandbox(sandbox)
 
 
 @pytest.fixture

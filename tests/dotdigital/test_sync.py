@@ -30,20 +30,8 @@ def no_broker(monkeypatch):
 
 
 @pytest.fixture
-def connect(settings, administrator):
-    def make(sandbox, name="Dotdigital EU", owner=None, **extra):
-        settings.DOTDIGITAL_API_URL = sandbox.url
-        return services.create_integration(
-            type_key="dotdigital",
-            name=name,
-            default_owner=owner or administrator,
-            settings={"username": sandbox.username, **extra},
-            secrets={"password": sandbox.password},
-            discovered_settings={"api_endpoint": sandbox.url},
-            user=administrator,
-        )
-
-    return make
+def connect(connect_sandbox):
+    return connect_sandbox
 
 
 def sync(integration, **options) -> SyncJob:
