@@ -35,8 +35,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(sync_services, "enqueue", lambda job_id, eta=None: None)
+def no_broker(request, monkeypatch):
+    """The runner is called in-process, except in the test that sends jobs to a real worker."""
+    if "real_worker" not in request.keywords:
+        monkeypatch.setattr(sync_services, "enqueue", lambda job_id, eta=None: None)
 
 
 @pytest.fixture
@@ -337,3 +339,46 @@ def test_connect_page_creates_a_book_in_dotdigital(account, administrator, clien
     )
     assert taken.status_code == 200  # the book is connected to Spring: not offered
     assert not AddressBook.objects.filter(marketing_list=other).exists()
+
+
+@pytest.mark.real_worker
+def test_an_edit_reaches_the_sandbox_within_a_minute_with_a_real_worker_and_beat(account, administrator, client):
+    """The contact form, then the beat's task every 5 s (its minute, shortened) through the broker to a real worker:
+    the new value is in the sandbox's book within 60 s, debounce included."""
+    from celery.contrib.testing.worker import start_worker
+
+    from backoffice.celery import app
+    from tests.backoffice.test_celery_worker import require_the_configured_broker
+
+    require_the_configured_broker()
+    sandbox, integration = account
+    marketing_list = make_list(administrator, 2)
+    book = connect_new_book(integration, marketing_list)
+    export_and_finish(integration)
+    contact = Contact.objects.get(email="reader0@example.org")
+    client.force_login(administrator)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        started = time.monotonic()
+        client.post(
+            reverse("marketing:contact_update", args=[contact.pk]),
+            {
+                "first_name": "Live",
+                "last_name": contact.last_name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "job_title": "",
+                "company": "",
+                "owner": administrator.pk,
+            },
+        )
+        value = None
+        while time.monotonic() - started < 60:
+            app.send_task("integrations.schedule_due_syncs")
+            time.sleep(5)
+            value = book_contents(sandbox, book).get("reader0@example.org", {}).get("FIRSTNAME")
+            if value == "Live":
+                break
+        elapsed = time.monotonic() - started
+    assert value == "Live", f"not in the sandbox after {elapsed:.0f} s"
+    assert elapsed < 60
+    assert SyncJob.objects.filter(trigger=SyncTrigger.CHANGE).exists()
