@@ -13,12 +13,15 @@ from django.views.generic import FormView, TemplateView, View
 
 from backoffice.generic import BackofficeMixin, GridView
 from dotdigital import services
+from dotdigital.exceptions import DotdigitalError
+from dotdigital.exports import request_export
 from dotdigital.filters import AddressBookFilter
-from dotdigital.forms import ConnectAddressBookForm
-from dotdigital.integration import KEY
+from dotdigital.forms import ConnectAddressBookForm, ConnectListForm
+from dotdigital.integration import KEY, explain
 from dotdigital.models import AddressBook
 from dotdigital.tables import AddressBookTable
 from integrations.models import Integration
+from marketing.models import MarketingList
 from marketing.tables import person
 
 MARKETING = ("Marketing", None)
@@ -187,3 +190,80 @@ class AddressBookSyncContactsView(AddressBookMixin, View):
         else:
             messages.success(request, f"The next syncs leave out the contacts of {self.book.name}.")
         return HttpResponseRedirect(self.grid_url())
+
+
+class ConnectListView(BackofficeMixin, FormView):
+    """Connect to Dotdigital, from a marketing list's page: an existing unconnected address book, or a new one."""
+
+    permission_required = "dotdigital.connect_address_book"
+    form_class = ConnectListForm
+    template_name = "dotdigital/connect_list.html"
+
+    @cached_property
+    def marketing_list(self) -> MarketingList:
+        return get_object_or_404(MarketingList, pk=self.kwargs["pk"])
+
+    def get_breadcrumbs(self):
+        lists = ("Marketing Lists", reverse("marketing:list_list"))
+        return [MARKETING, lists, (self.marketing_list.name, self.list_url()), (self.get_title(), None)]
+
+    def list_url(self) -> str:
+        return reverse("marketing:list_detail", args=[self.marketing_list.pk])
+
+    def get_title(self):
+        return f"Connect {self.marketing_list.name} to Dotdigital"
+
+    def get(self, request, *args, **kwargs):
+        if AddressBook.objects.filter(marketing_list=self.marketing_list).exists():
+            return self.already_connected()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if AddressBook.objects.filter(marketing_list=self.marketing_list).exists():
+            return self.already_connected()
+        return super().post(request, *args, **kwargs)
+
+    def already_connected(self):
+        messages.warning(self.request, f"{self.marketing_list.name} is already connected to an address book.")
+        return HttpResponseRedirect(self.list_url())
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "marketing_list": self.marketing_list}
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "marketing_list": self.marketing_list,
+            "cancel_url": self.list_url(),
+        }
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            if data["mode"] == form.NEW:
+                book = services.create_and_connect_address_book(
+                    data["integration"],
+                    self.marketing_list,
+                    name=data["book_name"],
+                    visibility=data["visibility"],
+                    user=self.request.user,
+                )
+                verb = "created in Dotdigital and connected to"
+            else:
+                book = services.connect_address_book(
+                    data["address_book"], marketing_list=self.marketing_list, user=self.request.user
+                )
+                verb = "connected to"
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        except DotdigitalError as error:
+            form.add_error("book_name" if data["mode"] == form.NEW else None, f"Dotdigital refused: {explain(error)}")
+            return self.form_invalid(form)
+        # The first export goes at the next tick, not at the next full sync.
+        request_export(AddressBook.objects.filter(pk=book.pk))
+        messages.success(
+            self.request,
+            f"Address book {book.name} {verb} {self.marketing_list.name}. Its members are exported within a minute.",
+        )
+        return HttpResponseRedirect(self.list_url())

@@ -9,17 +9,24 @@ class DotdigitalConfig(AppConfig):
         from backoffice import roles
         from integrations import crypto
         from integrations.registry import registry
-        from marketing.models import MarketingList
+        from marketing import signals
+        from marketing.models import Contact, MarketingList
         from marketing.panels import register_panel
         from marketing.sources import register_source
 
+        from . import exports
         from .installation import SOURCE
         from .integration import DotdigitalIntegrationType
-        from .panels import render_address_book_panel
+        from .panels import render_address_book_panel, render_contact_panel
 
         registry.register(DotdigitalIntegrationType())
         register_source(SOURCE, "Dotdigital")
         register_panel(MarketingList, "dotdigital", render_address_book_panel, order=50)
+        register_panel(Contact, "dotdigital", render_contact_panel, order=50)
+        signals.contacts_changed.connect(exports.on_contacts_changed, dispatch_uid="dotdigital-contacts-changed")
+        signals.list_members_changed.connect(
+            exports.on_list_members_changed, dispatch_uid="dotdigital-list-members-changed"
+        )
         # Marketing Managers open Email Studio, keep the data fields and their mappings, connect address books to
         # their lists and choose which books' contacts are imported; Operations run the syncs but see none of these.
         roles.grant(

@@ -165,3 +165,59 @@ class ConnectAddressBookForm(forms.Form):
         if cleaned.get("mode") == self.NEW and not (cleaned.get("list_name") or "").strip():
             cleaned["list_name"] = self.book.name
         return cleaned
+
+
+class ConnectListForm(forms.Form):
+    """Connect a marketing list to an address book of a Dotdigital integration: an existing one not connected to
+    another list, or a new one created in Dotdigital (name, visibility)."""
+
+    EXISTING = "existing"
+    NEW = "new"
+
+    integration = forms.ModelChoiceField(label="Integration", queryset=None, empty_label=None)
+    mode = forms.ChoiceField(
+        label="Address book",
+        choices=((EXISTING, "An existing address book"), (NEW, "A new address book, created in Dotdigital")),
+        widget=forms.RadioSelect,
+        initial=EXISTING,
+    )
+    address_book = forms.ModelChoiceField(
+        label="Existing address book",
+        queryset=None,
+        required=False,
+        empty_label="Choose an address book…",
+        help_text="Books already connected to another list are not offered: a book has one list.",
+    )
+    book_name = forms.CharField(label="New book name", required=False, max_length=255)
+    visibility = forms.ChoiceField(
+        label="Visibility", choices=(("Private", "Private"), ("Public", "Public")), initial="Private", required=False
+    )
+
+    def __init__(self, *args, marketing_list, **kwargs) -> None:
+        from dotdigital.integration import KEY
+        from dotdigital.models import AddressBook
+        from integrations.models import Integration
+
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].queryset = Integration.objects.active().of_type(KEY).order_by("name")
+        books = AddressBook.objects.filter(marketing_list__isnull=True).select_related("integration")
+        self.fields["address_book"].queryset = books.order_by("integration__name", "name")
+        self.fields["address_book"].label_from_instance = lambda book: f"{book.name} ({book.integration.name})"
+        self.fields["book_name"].initial = marketing_list.name[:255]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        integration = cleaned.get("integration")
+        if cleaned.get("mode") == self.EXISTING:
+            book = cleaned.get("address_book")
+            if book is None and "address_book" not in self.errors:
+                self.add_error("address_book", "Choose the address book to connect the list to.")
+            elif book is not None and integration is not None and book.integration_id != integration.pk:
+                self.add_error(
+                    "address_book",
+                    f"{book.name} belongs to {book.integration.name}: choose a book of "
+                    f"{integration.name}, or that integration.",
+                )
+        elif cleaned.get("mode") == self.NEW and not (cleaned.get("book_name") or "").strip():
+            self.add_error("book_name", "Name the new address book.")
+        return cleaned

@@ -114,9 +114,12 @@ class DotdigitalInstallation(Installation):
                 context.note(f"Default data field mappings created: {created} (FIRSTNAME, LASTNAME, FULLNAME)")
 
     def explain_failure(self, error: BaseException) -> Failure:
+        from dotdigital.connectors.export import ImportsBusy
         from dotdigital.integration import explain
 
         call = getattr(error, "call", "") or ""
+        if isinstance(error, ImportsBusy):
+            return Failure(kind="rate_limited", message=error.message, retry_at=error.retry_at, call=call)
         if isinstance(error, RateLimitedError):
             retry_at = error.reset_at
             if retry_at is None:  # the flat (hourly, rolling) limit says no reset time: look again in a while

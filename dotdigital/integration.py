@@ -95,6 +95,12 @@ class DotdigitalIntegrationType(IntegrationType):
         if changed & sso.TOKEN_SETTINGS:
             sso.forget_sign_ins(integration)
 
+    def due_connectors(self, integration) -> list[str]:
+        """The export, when a person's change to a connected list waits (debounced) or imports are to be polled."""
+        from dotdigital import exports
+
+        return exports.due_connectors(integration)
+
     def on_deactivated(self, integration) -> None:
         from dotdigital import sso
 

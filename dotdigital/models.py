@@ -38,6 +38,10 @@ class AddressBook(models.Model):
     )
     sync_contacts = models.BooleanField("Sync contacts", default=True)
     last_synced_at = models.DateTimeField("Last synced", null=True, blank=True)
+    # Set by a person's change to the connected list (or its members' mapped fields); the beat tick queues an
+    # export-only job once it is a few seconds old (debounced), and the export clears it.
+    export_requested_at = models.DateTimeField("Export requested", null=True, blank=True)
+    last_exported_at = models.DateTimeField("Last exported", null=True, blank=True)
 
     class Meta:
         ordering = ("integration", "name", "id")
@@ -95,6 +99,70 @@ class AddressBookMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} in {self.address_book}"
+
+
+class AddressBookImport(models.Model):
+    """One bulk CSV import the export sent into an address book, and what became of it.
+
+    Dotdigital imports run in the background: the export records the import's id and polls its status at the start
+    of later export steps (never by sleeping in a worker), then reads its faults. One still unfinished after
+    `STUCK_AFTER` is marked stuck and its rows are sent again (Oro's exports stayed "In progress" for ever).
+    """
+
+    class Status(models.TextChoices):
+        NOT_FINISHED = "NotFinished", "In progress"
+        FINISHED = "Finished", "Finished"
+        STUCK = "Stuck", "Stuck: rows sent again"
+        FAILED = "Failed", "Failed"
+        REJECTED = "RejectedByWatchdog", "Rejected"
+        INVALID = "InvalidFileFormat", "Invalid file"
+        LIMIT = "ExceedsAllowedContactLimit", "Contact limit exceeded"
+        UNKNOWN = "Unknown", "Unknown"
+
+    address_book = models.ForeignKey(AddressBook, on_delete=models.CASCADE, related_name="imports")
+    job = models.ForeignKey("integrations.SyncJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    import_id = models.CharField("Dotdigital import ID", max_length=100)
+    rows_sent = models.PositiveIntegerField("Rows sent", default=0)
+    # The marketing contact ids sent, so a stuck import's rows can be sent again without guessing.
+    contact_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=40, choices=Status.choices, default=Status.NOT_FINISHED)
+    started_at = models.DateTimeField("Started")
+    finished_at = models.DateTimeField("Finished", null=True, blank=True)
+    faults_count = models.PositiveIntegerField("Faults", default=0)
+    faults_sample = models.JSONField("Faults (sample)", default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField("Status polls", default=0)
+    retried = models.BooleanField("Rows sent again", default=False)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=["address_book", "status"], name="dd_import_book_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Import {self.import_id} into {self.address_book_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.NOT_FINISHED
+
+
+class ExportFault(models.Model):
+    """Why Dotdigital rejected a marketing contact's row in the last import of it into one address book."""
+
+    address_book = models.ForeignKey(AddressBook, on_delete=models.CASCADE, related_name="export_faults")
+    contact = models.ForeignKey("marketing.Contact", on_delete=models.CASCADE, related_name="dotdigital_faults")
+    book_import = models.ForeignKey(AddressBookImport, on_delete=models.SET_NULL, null=True, related_name="faults")
+    email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=255)
+    reported_at = models.DateTimeField("Reported")
+
+    class Meta:
+        ordering = ("-reported_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["address_book", "contact"], name="dd_export_fault_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.reason}"
 
 
 class Campaign(models.Model):

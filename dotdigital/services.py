@@ -140,3 +140,26 @@ def set_sync_contacts(book: AddressBook, enabled: bool, *, user: AbstractBaseUse
     logger.info("Address book %s sync contacts set to %s by %s", book.pk, enabled, user)
     book.sync_contacts = enabled
     return book
+
+
+def create_and_connect_address_book(
+    integration, marketing_list: MarketingList, *, name: str, visibility: str, user: AbstractBaseUser | None
+) -> AddressBook:
+    """Create an address book in Dotdigital (through the integration's interactive client: a person waits) and
+    connect it to `marketing_list`. Raises DotdigitalError when Dotdigital refuses (the name is taken, say) and
+    ValidationError when the list is connected meanwhile; the book then stays in Dotdigital, unconnected here."""
+    from dotdigital.connectors.base import as_int, field
+
+    client = integration.installation().interactive_client()
+    answer = client.create_address_book(name.strip(), visibility or "Private")
+    book, _created = AddressBook.objects.update_or_create(
+        integration=integration,
+        dotdigital_id=as_int(field(answer, "id")),
+        defaults={
+            "name": str(field(answer, "name") or name)[:255],
+            "visibility": str(field(answer, "visibility") or visibility)[:20],
+            "contact_count": as_int(field(answer, "contacts")) or 0,
+        },
+    )
+    logger.info("Address book %s created in Dotdigital for list %s by %s", book.pk, marketing_list.pk, user)
+    return connect_address_book(book, marketing_list=marketing_list, user=user)

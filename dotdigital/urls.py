@@ -32,6 +32,7 @@ urlpatterns = [
         address_book_views.AddressBookSyncContactsView.as_view(),
         name="address_book_sync_contacts",
     ),
+    path("lists/<id:pk>/connect/", address_book_views.ConnectListView.as_view(), name="list_connect"),
     path("email-studio/", views_sso.EmailStudioView.as_view(), name="email_studio"),
     path("email-studio/callback/", views_sso.CallbackView.as_view(), name="email_studio_callback"),
     path("email-studio/<id:pk>/", views_sso.EmailStudioView.as_view(), name="email_studio_account"),

@@ -11,7 +11,7 @@ explicitly from its app's `AppConfig.ready()`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -77,6 +77,11 @@ class IntegrationType:
     def menu_items(self) -> list[MenuItem]:
         """Main-menu items this type adds; registered with the menu when the type is registered."""
         return []
+
+    def due_connectors(self, integration: Integration) -> Sequence[str]:
+        """Connector keys to run now, outside the sync interval (a local change to send, remote work to poll); the
+        beat tick queues a job of just these when the integration has no job queued, running or waiting."""
+        return ()
 
     def on_settings_changed(self, integration: Integration, changed: frozenset[str]) -> None:
         """Called by `services.update_integration`, inside its transaction, with the names of the settings and

@@ -6,6 +6,7 @@ from .campaign_summaries import CampaignSummariesConnector
 from .campaigns import CampaignsConnector
 from .contacts import ContactsConnector
 from .data_fields import DataFieldsConnector
+from .export import ExportConnector
 from .unsubscribes import UnsubscribesConnector
 
 CONNECTORS = (
@@ -16,6 +17,7 @@ CONNECTORS = (
     ActivitiesConnector,
     CampaignSummariesConnector,
     DataFieldsConnector,
+    ExportConnector,
 )
 
 __all__ = ["CONNECTORS"]

@@ -397,6 +397,26 @@ def schedule_due_syncs() -> list[ScheduleResult]:
     fail_dead_jobs()
     requeue_stuck_jobs()
     results = []
-    for integration in due_integrations():
+    due = due_integrations()
+    for integration in due:
         results.append(schedule_sync(integration, trigger=SyncTrigger.SCHEDULE))
+    results.extend(schedule_due_connectors(exclude={integration.pk for integration in due}))
+    return results
+
+
+def schedule_due_connectors(*, exclude: Iterable[int] = ()) -> list[ScheduleResult]:
+    """Queue a job of just the connectors each idle active integration's type says are due now (a local change
+    waiting to be sent, say); an integration with a job queued, running or waiting is asked again at the next tick."""
+    results = []
+    idle = (
+        Integration.objects.active()
+        .filter(sync_blocked_reason="", type__in=[t.key for t in registry.all()])
+        .exclude(pk__in=list(exclude))
+        .exclude(sync_jobs__state__in=ACTIVE_JOB_STATES)
+        .select_related("default_owner")
+    )
+    for integration in idle:
+        keys = list(registry[integration.type].due_connectors(integration))
+        if keys:
+            results.append(schedule_sync(integration, trigger=SyncTrigger.CHANGE, connectors=keys))
     return results

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from .. import sources
+from .. import signals, sources
 from ..models import Contact
 from . import unique
 from .queries import contact_deletion_summary
@@ -25,11 +25,17 @@ def create_contact(*, owner: AbstractBaseUser, source: str = sources.MANUAL, **f
 
 def update_contact(contact: Contact, **fields: Any) -> Contact:
     """Change a contact's details or owner; the email stays unique ignoring case (ValidationError otherwise, as in
-    `create_contact`)."""
+    `create_contact`). Sends `signals.contacts_changed` with the fields whose value changed."""
+    # Compared with the stored row: a ModelForm has already set the new values on the instance.
+    plain = [name for name in fields if not Contact._meta.get_field(name).is_relation]
+    before = (Contact.objects.filter(pk=contact.pk).values(*plain).first() if plain and contact.pk else None) or {}
+    changed = frozenset(name for name in plain if before.get(name) != fields[name])
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()
     unique.save_unique(contact, lambda: unique.email_clash(contact))
+    if changed:
+        signals.contacts_changed.send(sender=Contact, contact_ids=[contact.pk], fields=changed)
     return contact
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import sources
+from .. import signals, sources
 from ..choices import MemberStatus
 from ..models import Contact, MarketingList, MarketingListMember
 from . import bulk, unique
@@ -93,6 +93,8 @@ def add_contacts_to_list(
                 ["status", "removed_at", "unsubscribed_at", "unsubscribe_reason", "subscribed_at", "updated_at"],
             )
         MarketingList.objects.filter(pk=marketing_list.pk).update(updated_at=at)
+    if new or removed:
+        _members_changed(marketing_list.pk, [m.contact_id for m in [*new, *removed]])
     result.added, result.resubscribed = len(new), len(removed)
     result.already = len(existing) - len(removed)
     return result
@@ -109,6 +111,7 @@ def unsubscribe_member(
     member.unsubscribe_reason = reason.strip()
     member.removed_at = None
     member.save()
+    _members_changed(member.marketing_list_id, [member.contact_id])
     return member
 
 
@@ -119,6 +122,7 @@ def resubscribe_member(member: MarketingListMember, *, at: datetime.datetime | N
     member.subscribed_at = at or timezone.now()
     member.unsubscribed_at, member.unsubscribe_reason, member.removed_at = None, "", None
     member.save()
+    _members_changed(member.marketing_list_id, [member.contact_id])
     return member
 
 
@@ -128,4 +132,11 @@ def remove_member(member: MarketingListMember, *, at: datetime.datetime | None =
     member.status = MemberStatus.REMOVED
     member.removed_at = at or timezone.now()
     member.save()
+    _members_changed(member.marketing_list_id, [member.contact_id])
     return member
+
+
+def _members_changed(marketing_list_id: int, contact_ids: list[int]) -> None:
+    signals.list_members_changed.send(
+        sender=MarketingListMember, marketing_list_id=marketing_list_id, contact_ids=contact_ids
+    )

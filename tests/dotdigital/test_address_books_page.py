@@ -461,8 +461,8 @@ def test_list_panel_when_not_linked(client, marketer, book):
     target = MarketingListFactory(name="Lonely list")
     client.force_login(marketer)
     body = client.get(target.get_absolute_url()).content.decode()
-    assert "Not linked to a Dotdigital address book." in body
-    assert f'href="{GRID}?linked=no"' in body
+    assert "Not connected to a Dotdigital address book." in body
+    assert f'href="/dotdigital/lists/{target.pk}/connect/"' in body or "Connect to Dotdigital" in body
 
 
 def test_list_panel_escapes_and_is_hidden_from_ops(client, marketer, operator, make_book):

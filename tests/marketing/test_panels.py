@@ -51,7 +51,8 @@ def test_panels_in_order_and_none_shows_nothing(client, marketer, panels):
     panels(Contact, "second", lambda request, obj: format_html("<p>{}</p>", "second panel"), order=20)
     panels(Contact, "first", lambda request, obj: format_html("<p>{}</p>", "first panel"), order=10)
     panels(Contact, "silent", lambda request, obj: None)
-    assert [p.key for p in panels_for(Contact)] == ["first", "second", "silent"]
+    ours = [p.key for p in panels_for(Contact) if p.key in ("first", "second", "silent")]
+    assert ours == ["first", "second", "silent"]  # installed apps (Dotdigital) add theirs among them
     contact = ContactFactory()
     client.force_login(marketer)
     page = client.get(reverse("marketing:contact_detail", args=[contact.pk])).content.decode()
