@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dotdigital", "0004_data_field_mappings"),
+        ("dotdigital", "0005_fewer_indexes"),
         ("integrations", "0002_sync_jobs"),
         ("marketing", "0004_campaign_keys_removed_events"),
     ]
