@@ -4,14 +4,17 @@ marketing sends `contacts_changed` and `list_members_changed` for the changes pe
 bulk writes); the receivers here only note "export wanted since T" on the connected address books
 (`AddressBook.export_requested_at`, the first request kept). The beat tick, every minute, asks the type for its due
 connectors: the export once a request is `DEBOUNCE` old (so a burst of edits makes one job), and while imports sent
-earlier are still open (to poll them). The export clears the requests it covers.
+earlier are still open (to poll them). A request also sends a check delayed by the debounce, so the change need
+not wait for the tick. The export clears the requests it covers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -19,14 +22,27 @@ from dotdigital.models import AddressBook, AddressBookImport, DataFieldMappingRo
 from marketing.choices import MemberStatus
 from marketing.models import MarketingListMember
 
+logger = logging.getLogger(__name__)
 DEBOUNCE = timedelta(seconds=20)
 POLL_AFTER = timedelta(seconds=20)  # an open import is polled by an export-only job this long after it was sent
 ALWAYS_SENT = frozenset({"email"})
 
 
 def request_export(books) -> None:
-    """Note that these books' export is wanted, keeping an earlier request (the debounce counts from the first)."""
-    books.filter(export_requested_at__isnull=True).update(export_requested_at=timezone.now())
+    """Note that these books' export is wanted, keeping an earlier request (the debounce counts from the first),
+    and ask for a look once the debounce has passed, so the change is in Dotdigital well within a minute rather
+    than at the next minute's tick (which would find it too)."""
+    if books.filter(export_requested_at__isnull=True).update(export_requested_at=timezone.now()):
+        transaction.on_commit(_look_after_the_debounce)
+
+
+def _look_after_the_debounce() -> None:
+    from integrations.tasks import schedule_due_connectors
+
+    try:
+        schedule_due_connectors.apply_async(countdown=DEBOUNCE.total_seconds() + 1)
+    except Exception:  # noqa: BLE001 - a broker that is down leaves it to the next tick
+        logger.warning("Could not send the debounced export check; the next tick will queue the export")
 
 
 def _mapped_fields(integration_ids: Iterable[int]) -> dict[int, set[str]]:

@@ -29,3 +29,10 @@ def run_sync_job(self, job_id: int) -> None:
 def schedule_due_syncs() -> int:
     """The beat entry (every minute): queue the active integrations whose sync interval has passed."""
     return len(sync.schedule_due_syncs())
+
+
+@shared_task(name="integrations.schedule_due_connectors", ignore_result=True)
+def schedule_due_connectors() -> int:
+    """Queue the connectors types say are due now (a local change to send); sent with a countdown by a type that
+    wants its change out sooner than the next minute's tick, which does the same."""
+    return len(sync.schedule_due_connectors())

@@ -382,3 +382,32 @@ def test_an_edit_reaches_the_sandbox_within_a_minute_with_a_real_worker_and_beat
     assert value == "Live", f"not in the sandbox after {elapsed:.0f} s"
     assert elapsed < 60
     assert SyncJob.objects.filter(trigger=SyncTrigger.CHANGE).exists()
+
+
+@pytest.mark.real_worker
+def test_an_edit_reaches_the_sandbox_through_the_delayed_check_alone(account, administrator, client):
+    """No beat at all: the request sends a check delayed by the debounce, and the worker exports at once then."""
+    from celery.contrib.testing.worker import start_worker
+
+    from backoffice.celery import app
+    from dotdigital.exports import DEBOUNCE
+    from tests.backoffice.test_celery_worker import require_the_configured_broker
+
+    require_the_configured_broker()
+    sandbox, integration = account
+    marketing_list = make_list(administrator, 2)
+    book = connect_new_book(integration, marketing_list)
+    export_and_finish(integration)
+    contact = Contact.objects.get(email="reader1@example.org")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        started = time.monotonic()
+        marketing.update_contact(contact, first_name="Quick")  # what the contact form calls
+        value = None
+        while time.monotonic() - started < 55:
+            time.sleep(2)
+            value = book_contents(sandbox, book).get("reader1@example.org", {}).get("FIRSTNAME")
+            if value == "Quick":
+                break
+        elapsed = time.monotonic() - started
+    assert value == "Quick", f"not in the sandbox after {elapsed:.0f} s"
+    assert DEBOUNCE.total_seconds() <= elapsed < DEBOUNCE.total_seconds() + 30
