@@ -119,7 +119,13 @@ class DotdigitalInstallation(Installation):
 
         call = getattr(error, "call", "") or ""
         if isinstance(error, ImportsBusy):
-            return Failure(kind="rate_limited", message=error.message, retry_at=error.retry_at, call=call)
+            return Failure(
+                kind="rate_limited",
+                message=error.message,
+                retry_at=error.retry_at,
+                call=call,
+                waiting_for="Dotdigital to finish the imports already sent",
+            )
         if isinstance(error, RateLimitedError):
             retry_at = error.reset_at
             if retry_at is None:  # the flat (hourly, rolling) limit says no reset time: look again in a while

@@ -27,10 +27,8 @@ def state_words(obj) -> str:
     words = obj.get_state_display()
     wait_until = getattr(obj, "wait_until", None)
     if obj.state == JobState.WAITING and wait_until:
-        # "Waiting for the Dotdigital rate limit until 10:42": the platform's name says whose limit it is.
-        label = obj.integration.type_label if getattr(obj, "integration_id", None) else ""
-        words = f"Waiting for the {label} rate limit" if label else words
-        words = f"{words} until {timezone.localtime(wait_until):%H:%M}"
+        # "Waiting until 10:42": the waiting step's message says what for (the rate limit, imports to finish).
+        words = f"Waiting until {timezone.localtime(wait_until):%H:%M}"
     return words
 
 

@@ -51,6 +51,9 @@ class Failure:
     message: str
     retry_at: datetime | None = None
     call: str = ""
+    # With kind "rate_limited": what the job waits for, when it is not the platform's rate limit ("Dotdigital to
+    # finish the imports already sent"); shown as "Waiting for <this> until 10:42".
+    waiting_for: str = ""
 
 
 class Connector:

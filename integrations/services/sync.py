@@ -257,7 +257,8 @@ def _count_calls(job: SyncJob, context: SyncContext) -> None:
 def _wait_for_rate_limit(job: SyncJob, step: SyncStep, failure: Failure) -> datetime:
     retry_at = failure.retry_at or timezone.now() + DEFAULT_RATE_LIMIT_WAIT
     local = timezone.localtime(retry_at)
-    message = f"Waiting for the {job.integration.type_label} rate limit until {local:%H:%M} ({failure.message})"
+    waiting_for = failure.waiting_for or f"the {job.integration.type_label} rate limit"
+    message = f"Waiting for {waiting_for} until {local:%H:%M} ({failure.message})"
     _set_step(step, StepState.WAITING, message=message)
     updated = SyncJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
         state=JobState.WAITING, wait_until=retry_at, heartbeat_at=timezone.now()

@@ -411,3 +411,11 @@ def test_an_edit_reaches_the_sandbox_through_the_delayed_check_alone(account, ad
         elapsed = time.monotonic() - started
     assert value == "Quick", f"not in the sandbox after {elapsed:.0f} s"
     assert DEBOUNCE.total_seconds() <= elapsed < DEBOUNCE.total_seconds() + 30
+
+
+def test_busy_imports_are_a_wait_named_as_such(account):
+    from dotdigital.connectors.export import ImportsBusy
+
+    _sandbox, integration = account
+    failure = integration.installation().explain_failure(ImportsBusy("Dotdigital still runs 4 imports", timezone.now()))
+    assert failure.kind == "rate_limited" and failure.waiting_for == "Dotdigital to finish the imports already sent"

@@ -65,7 +65,12 @@ class ScriptedInstallation(Installation):
 
     def explain_failure(self, error):
         if isinstance(error, RateLimited):
-            return Failure(kind="rate_limited", message=str(error), retry_at=error.retry_at)
+            return Failure(
+                kind="rate_limited",
+                message=str(error),
+                retry_at=error.retry_at,
+                waiting_for=getattr(error, "waiting_for", ""),
+            )
         if isinstance(error, Refused):
             return Failure(kind="credentials", message="The token was refused: check Token on the integration.")
         return Failure(kind="error", message=f"It broke: {error}", call="GET /things")
@@ -364,3 +369,14 @@ def test_notes_after_the_last_report_are_written_when_the_connector_returns_or_f
     first, second = SyncStep.objects.get(job=job, connector="first"), SyncStep.objects.get(job=job, connector="second")
     assert first.details == ["1 contact created"] and first.skipped == 2
     assert second.state == StepState.FAILED and second.details == ["Row 7 skipped: bad status"] and second.failed == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wait_for_something_else_than_the_rate_limit_says_what_it_waits_for(syncing):
+    busy = RateLimited(timezone.now() + timedelta(seconds=5))
+    busy.waiting_for = "the imports already sent to finish"
+    Script.actions["first"] = lambda context: (_ for _ in ()).throw(busy)
+    job = services.schedule_sync(syncing, trigger=SyncTrigger.BUTTON).job
+    assert run(job) == busy.retry_at
+    step = job.steps.get(connector="first")
+    assert step.message.startswith("Waiting for the imports already sent to finish until ")

@@ -243,7 +243,7 @@ def test_a_waiting_job_says_until_when(admin_client, integration):
     reset = timezone.now() + timedelta(minutes=5)
     SyncJob.objects.filter(pk=job.pk).update(state=JobState.WAITING, wait_until=reset)
     body = admin_client.get(job_urls(job)["progress"]).content.decode()
-    assert f"Waiting for the Fake Platform rate limit until {timezone.localtime(reset):%H:%M}" in body
+    assert f"Waiting until {timezone.localtime(reset):%H:%M}" in body
     assert 'hx-trigger="every 2s"' in body
 
 
