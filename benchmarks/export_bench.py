@@ -25,7 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_bench import DATABASE_ROOT, ROOT, SEED, fresh_database, product_env, run_child  # noqa: E402
+from sync_bench import (  # noqa: E402
+    DATABASE_ROOT,
+    ROOT,
+    SEED,
+    create_bench_integration,
+    fresh_database,
+    product_env,
+    run_child,
+    setup_django,
+)
 
 
 def child_env_python(env: dict[str, str], mode: str, *args: str, timeout: float = 3600) -> tuple[dict, float, int]:
@@ -74,13 +83,6 @@ def sandbox_process(import_delay: float):
 # -- what runs inside the product's environment (child processes) ------------------------------------------------
 
 
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def run_job(integration, connectors) -> int:
     from django.utils import timezone
 
@@ -101,27 +103,15 @@ def run_job(integration, connectors) -> int:
 
 def mode_setup(url: str, size: str) -> None:
     setup_django()
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from dotdigital import services as dd_services
     from dotdigital.mappings import RowSpec, save_mapping
     from dotdigital.models import DataField
-    from dotdigital.sandbox import credentials_for_seed
-    from integrations import services
     from marketing.models import Contact, MarketingList, MarketingListMember
 
-    username, password = credentials_for_seed(SEED)
-    owner = get_user_model().objects.create_user("bench-owner", "bench-owner@example.com", "not-used-1234")
-    integration = services.create_integration(
-        type_key="dotdigital",
-        name="bench",
-        default_owner=owner,
-        settings={"username": username},
-        secrets={"password": password},
-        discovered_settings={"api_endpoint": url},
-        user=owner,
-    )
+    integration = create_bench_integration(url)
+    owner = integration.default_owner
     run_job(integration, ["address_books", "data_fields"])
     fields = {f.name: f for f in DataField.objects.filter(integration=integration)}
     save_mapping(

@@ -171,9 +171,9 @@ def setup_django() -> None:
     django.setup()
 
 
-def mode_setup(url: str) -> None:
-    """Create the Default Owner and the integration `bench` through the product's service."""
-    setup_django()
+def create_bench_integration(url: str):
+    """The Default Owner and the integration `bench` on the sandbox at `url`, through the product's service (call
+    after setup_django())."""
     from django.contrib.auth import get_user_model
 
     from dotdigital.sandbox import credentials_for_seed
@@ -181,7 +181,7 @@ def mode_setup(url: str) -> None:
 
     username, password = credentials_for_seed(SEED)
     owner = get_user_model().objects.create_user("bench-owner", "bench-owner@example.com", "not-used-1234")
-    integration = services.create_integration(
+    return services.create_integration(
         type_key="dotdigital",
         name="bench",
         default_owner=owner,
@@ -190,7 +190,12 @@ def mode_setup(url: str) -> None:
         discovered_settings={"api_endpoint": url},
         user=owner,
     )
-    print(json.dumps({"integration": integration.pk}))
+
+
+def mode_setup(url: str) -> None:
+    """Create the Default Owner and the integration `bench` through the product's service."""
+    setup_django()
+    print(json.dumps({"integration": create_bench_integration(url).pk}))
 
 
 def mode_bare() -> None:
