@@ -419,3 +419,33 @@ def test_busy_imports_are_a_wait_named_as_such(account):
     _sandbox, integration = account
     failure = integration.installation().explain_failure(ImportsBusy("Dotdigital still runs 4 imports", timezone.now()))
     assert failure.kind == "rate_limited" and failure.waiting_for == "Dotdigital to finish the imports already sent"
+
+
+def test_a_list_of_25000_members_goes_in_three_imports_with_its_mapped_fields(account, administrator):
+    sandbox, integration = account
+    created = marketing.upsert_contacts(
+        rows=[
+            {"email": f"bulk{n}@example.org", "first_name": f"B{n}", "last_name": "Bulk", "phone": str(n)}
+            for n in range(25_000)
+        ],
+        owner=administrator,
+        source="import",
+    )
+    big = marketing.create_marketing_list(name="Big list", owner=administrator)
+    marketing.upsert_list_members(
+        marketing_list=big, rows=[{"contact_id": pk, "status": MemberStatus.SUBSCRIBED} for pk in created.ids.values()]
+    )
+    book = connect_new_book(integration, big, name="Big book")
+    run(integration)
+    for _ in range(20):  # later runs poll the imports until Dotdigital has finished them
+        if not AddressBookImport.objects.filter(address_book=book, status="NotFinished").exists():
+            break
+        time.sleep(0.5)
+        run(integration)
+    imports = AddressBookImport.objects.filter(address_book=book)
+    assert sorted(imports.values_list("rows_sent", flat=True)) == [5_000, 10_000, 10_000]
+    assert set(imports.values_list("status", flat=True)) == {"Finished"}
+    contents = book_contents(sandbox, book)
+    assert len(contents) == 25_000
+    assert contents["bulk7@example.org"]["FIRSTNAME"] == "B7" and contents["bulk7@example.org"]["LASTNAME"] == "Bulk"
+    assert contents["bulk7@example.org"]["SCORE"] == 7  # typed by Dotdigital: a number, not "7"
