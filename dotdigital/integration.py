@@ -41,15 +41,8 @@ def explain(error: DotdigitalError) -> str:
     return f"Dotdigital refused the request: {error.message}"
 
 
-_active_exists = active_integration_exists(KEY)
-
-
-def active_dotdigital_integration(request) -> bool:
-    """The menu items' condition, asked once per request however many items share it."""
-    cached = getattr(request, "_active_dotdigital_integration", None)
-    if cached is None:
-        cached = request._active_dotdigital_integration = _active_exists(request)
-    return cached
+# The menu items' condition; it asks the database once per request however many items share it.
+active_dotdigital_integration = active_integration_exists(KEY)
 
 
 class DotdigitalIntegrationType(IntegrationType):
@@ -113,7 +106,7 @@ class DotdigitalIntegrationType(IntegrationType):
                 label="Email Studio",
                 url_name="dotdigital:email_studio",
                 permissions=("dotdigital.use_email_studio",),
-                condition=active_integration_exists(KEY),
+                condition=active_dotdigital_integration,
                 order=10,
                 icon="envelope-paper",
             ),
