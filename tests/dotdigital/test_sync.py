@@ -289,8 +289,12 @@ def test_the_rate_limit_makes_the_job_wait_then_it_resumes_and_succeeds(sandbox,
     from django.utils import timezone
 
     integration = connect(sandbox)
-    # A long window: the 429's reset is a minute away, too far to wait in the worker.
-    sandbox.set_faults(rate_limit=4, rate_limit_window=600.0, rate_limit_mode=mode)
+    # A long window, so the 429's reset is too far to wait in the worker. The sandbox aligns its windows to the clock
+    # (a 600 s window ends at the next multiple of 600 s): pick one that ends more than a minute from now.
+    import time as clock
+
+    window = next(w for w in (600.0, 700.0, 900.0, 1100.0, 1300.0) if w - clock.time() % w > 60)
+    sandbox.set_faults(rate_limit=4, rate_limit_window=window, rate_limit_mode=mode)
     job = services.schedule_sync(integration, trigger=SyncTrigger.COMMAND).job
     retry_at = services.run_sync_job(job.pk)
     job.refresh_from_db()
