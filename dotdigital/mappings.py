@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, NamedTuple
@@ -164,6 +164,34 @@ def _export_value(type_: str, values: list[Any]) -> Any:
     if type_ == "Boolean":
         return "true" if value else "false"
     return value
+
+
+def holds(type_: str, held: Any, exported: Any) -> bool:
+    """Whether Dotdigital's value of a data field (`held`, as its API gives it: typed JSON) is the value the export
+    would send (`exported`, as `export_values` gives it). Only a certain match counts: a value that cannot be read
+    as the field's type is taken as different, so the export sends it rather than skip a change."""
+    if held is None or held == "":
+        return exported is None or exported == ""
+    if exported is None or exported == "":
+        return False
+    if type_ == "Numeric":
+        try:
+            return Decimal(str(held)) == Decimal(str(exported))
+        except InvalidOperation:
+            return False
+    if type_ == "Date":
+        ours, theirs = parse_datetime(str(exported)), parse_datetime(str(held))
+        if ours is None or theirs is None:
+            return False
+        # Dotdigital answers in UTC (often without a zone); the export writes local time without one.
+        if timezone.is_naive(ours):
+            ours = timezone.make_aware(ours)
+        if timezone.is_naive(theirs):
+            theirs = theirs.replace(tzinfo=UTC)
+        return ours == theirs
+    if type_ == "Boolean":
+        return str(held).lower() == str(exported).lower()
+    return str(held) == str(exported)
 
 
 def _as_text(value: Any) -> str:

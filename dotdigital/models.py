@@ -71,6 +71,9 @@ class DotdigitalContact(models.Model):
         "marketing.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="dotdigital_contacts"
     )
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # When an export last sent this contact: until a sync reads it again after that (`updated_at` later), the values
+    # above are not what Dotdigital holds.
+    sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

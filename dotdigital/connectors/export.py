@@ -8,7 +8,8 @@ For every connected list of the integration, in one step:
 3. subscribed members added or changed since the book's mark (the member's or the contact's `updated_at`; all of
    them when the mapping changed since, on the first export and on a full sync) go as CSV (Email plus the mapped
    data fields) through the bulk import, at most `IMPORT_LIMIT` rows per import. Contacts Dotdigital reports
-   unsubscribed or suppressed are never sent again.
+   unsubscribed or suppressed are never sent again, and neither are those the book already holds with the same
+   values (what the contacts sync brought in from Dotdigital goes no way back).
 
 Nothing waits for Dotdigital here: an import is recorded with its id and polled in a later step or run (the beat
 tick queues an export-only job while imports are open). When Dotdigital already runs `MAX_OPEN_IMPORTS` of ours,
@@ -19,17 +20,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from dotdigital.client.api import rows_to_csv
 from dotdigital.exceptions import DotdigitalError
-from dotdigital.mappings import ExportMapping, export_values, mapping_for_export
+from dotdigital.mappings import ExportMapping, export_values, holds, mapping_for_export
 from dotdigital.models import AddressBook, AddressBookImport, AddressBookMembership, DotdigitalContact, ExportFault
 from integrations.models import SyncMark
 from integrations.sync import SyncContext
@@ -249,13 +251,39 @@ class ExportConnector(DotdigitalConnector):
 
     def rows(
         self, book: AddressBook, mapping: ExportMapping, since: datetime | None, after: int, only: list[int] | None
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
+    ) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """(contact id, its CSV row) of each member to send; the row is None when Dotdigital's book already holds the
+        contact with exactly these values (as the contacts sync last read them, and not sent since): a contact the
+        sync brought in from this book, or one changed and changed back, is not sent again. `only` (a stuck
+        import's rows) sends every row."""
         names = sorted({name for mapped in mapping.fields for name in mapped.contact_fields})
         columns = ["contact_id", "contact__email", *(f"contact__{name}" for name in names)]
-        for values in self.members(book, since, after, only).values_list(*columns).iterator(chunk_size=STREAM_CHUNK):
-            contact = dict(zip(names, values[2:], strict=True))
+        members = self.members(book, since, after, only)
+        if only is None:
+            held = DotdigitalContact.objects.filter(
+                integration_id=book.integration_id, contact_id=OuterRef("contact_id"), memberships__address_book=book
+            ).filter(Q(sent_at__isnull=True) | Q(updated_at__gt=F("sent_at")))
+            members = members.annotate(
+                held_email=Subquery(held.values("email")[:1]), held_fields=Subquery(held.values("data_fields")[:1])
+            )
+            columns += ["held_email", "held_fields"]
+        for values in members.values_list(*columns).iterator(chunk_size=STREAM_CHUNK):
+            contact = dict(zip(names, values[2 : 2 + len(names)], strict=True))
             row = {"Email": values[1], **export_values(mapping.fields, contact)}
-            yield values[0], row
+            if only is None and self.held_already(mapping, row, *values[-2:]):
+                yield values[0], None
+            else:
+                yield values[0], row
+
+    @staticmethod
+    def held_already(mapping: ExportMapping, row: dict[str, Any], email: str | None, fields: Any) -> bool:
+        if email is None or email.lower() != str(row["Email"]).lower():
+            return False
+        if isinstance(fields, str):  # a subquery's jsonb arrives as text on some backends
+            fields = json.loads(fields)
+        if not isinstance(fields, dict):
+            return False
+        return all(holds(f.type, fields.get(f.data_field), row[f.data_field]) for f in mapping.fields)
 
     def export_book(self, context: SyncContext, book: AddressBook, mapping: ExportMapping, resend: list[int]) -> None:
         scope, run_scope = f"book:{book.pk}", f"book:{book.pk}:run"
@@ -309,7 +337,11 @@ class ExportConnector(DotdigitalConnector):
         since = as_datetime(run["since"]) if run.get("since") else None
         batch_ids: list[int] = []
         batch_rows: list[dict[str, Any]] = []
+        held = 0
         for contact_id, row in self.rows(book, mapping, since, run["after"], only):
+            if row is None:
+                held += 1
+                continue
             batch_ids.append(contact_id)
             batch_rows.append(row)
             if len(batch_rows) >= IMPORT_LIMIT:
@@ -317,6 +349,9 @@ class ExportConnector(DotdigitalConnector):
                 batch_ids, batch_rows = [], []
         if batch_rows:
             self.send_import(context, book, batch_ids, batch_rows, run, run_scope)
+        if held:
+            context.note(f"{held:,} members not sent: {book.name} already holds them with these values")
+            context.report(read=held, unchanged=held, done=held)
 
     def send_import(
         self,
@@ -354,6 +389,9 @@ class ExportConnector(DotdigitalConnector):
                 contact_ids=contact_ids,
                 status=status if status in AddressBookImport.Status.values else AddressBookImport.Status.UNKNOWN,
                 started_at=timezone.now(),
+            )
+            DotdigitalContact.objects.filter(integration_id=book.integration_id, contact_id__in=contact_ids).update(
+                sent_at=book_import.started_at
             )
             run["after"] = contact_ids[-1]
             context.save_mark(run, run_scope)

@@ -168,7 +168,45 @@ def test_removed_member_leaves_the_book_and_unsubscribed_is_never_resent(account
     assert rows_sent(job) == 0  # reader1 unsubscribed here, reader2 unsubscribed in Dotdigital: neither re-sent
 
     full = run(integration, full=True)
-    assert AddressBookImport.objects.get(job=full).rows_sent == 1  # only reader3, even on a full export
+    # reader3, the only one left to send, is in the book with the values it has here (the contacts sync read it back
+    # after the export): not sent again, even on a full export.
+    assert rows_sent(full) == 0
+    assert "1 members not sent: Export book already holds them" in " ".join(full.steps.get(connector="export").details)
+    Contact.objects.filter(email="reader3@example.org").update(last_name="Moved", updated_at=timezone.now())
+    assert rows_sent(run(integration, full=True)) == 1
+
+
+def test_contacts_the_sync_brought_from_the_book_are_not_exported_back(account, administrator):
+    """A list connected to a book the contacts sync fills: its members came from Dotdigital with Dotdigital's values,
+    so the export sends none back (a million-contact book would otherwise go out again in full), until a marketer
+    changes one, or a mapped field holds something the book has not."""
+    sandbox, integration = account
+    book = AddressBook.objects.filter(integration=integration).order_by("dotdigital_id").last()
+    marketing_list = marketing.create_marketing_list(name="From Dotdigital", owner=administrator)
+    AddressBook.objects.filter(pk=book.pk).update(marketing_list=marketing_list)
+    DataFieldMappingRow.objects.filter(data_field__name="SCORE").delete()  # the book has no SCORE to compare
+    run(integration, connectors=["contacts"])
+    members = MarketingListMember.objects.filter(marketing_list=marketing_list, status=MemberStatus.SUBSCRIBED)
+    assert members.count() > 5
+
+    job = run(integration)
+    assert rows_sent(job) == 0
+    assert f"{members.count()} members not sent" in " ".join(job.steps.get(connector="export").details)
+
+    someone = members.order_by("contact_id").first().contact
+    marketing.update_contact(someone, first_name="Renamed")
+    changed = run(integration)
+    assert rows_sent(changed) == 1
+    assert AddressBookImport.objects.get(job=changed).contact_ids == [someone.pk]
+    time.sleep(0.4)
+    run(integration)  # the import finished
+    assert book_contents(sandbox, book)[someone.email.lower()]["FIRSTNAME"] == "Renamed"
+
+    # Sent, and not read back yet: changed back to what the link last read, it still goes (the book holds "Renamed").
+    marketing.update_contact(
+        someone, first_name=DotdigitalContact.objects.get(contact=someone).data_fields["FIRSTNAME"]
+    )
+    assert rows_sent(run(integration)) == 1
 
 
 def test_changed_field_is_resent_alone_and_mapping_change_resends_everyone(account, administrator):
