@@ -7,7 +7,6 @@ like a list, filter `since-date` strictly after the date, and stay lazy at a mil
 from __future__ import annotations
 
 import io
-import time
 import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -192,21 +191,19 @@ def test_sandbox_change_command_adds_opens_and_clicks(make_sandbox):
     assert len(sb.store.extra_events[1]) == 3
 
 
-def test_a_page_of_opens_from_a_million_contacts_is_lazy_and_fast():
+def test_a_page_of_opens_from_a_million_contacts_is_lazy():
+    """Memory, not time: the page's speed is the sandbox benchmark's (benchmarks/sandbox_bench.py)."""
     tracemalloc.start()
     try:
         app = SandboxApp(SandboxConfig(seed=3, contacts=1_000_000, address_books=2, campaigns=3))
-        started = time.perf_counter()
         deep = _wsgi_get(app, "/v2/campaigns/2001/opens", "select=1000&skip=1900000")
         since = _wsgi_get(app, "/v2/campaigns/2001/clicks/since-date/2025-05-14T12:00:00Z", "select=1000&skip=5000")
-        elapsed = time.perf_counter() - started
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert len(deep) == 1000 and len(since) == 1000
     assert all(_when(row["dateClicked"]) > datetime(2025, 5, 14, 12, tzinfo=UTC) for row in since)
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert elapsed < 2.0  # generous: tracemalloc slows Python several times
 
 
 def _wsgi_get(app: SandboxApp, path: str, query: str):
