@@ -90,6 +90,41 @@ def bulk_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False,
                     obj._state.db = using
 
 
+def insert_values(
+    model: type[models.Model],
+    field_names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL only: insert rows given as value tuples (in `field_names` order, already as their columns store
+    them) with `INSERT ... SELECT * FROM UNNEST(...) ON CONFLICT DO NOTHING`, one array per column bound in binary, no
+    model instance per row; returns the `returning` columns (SQL expressions of the table's columns) of the rows it
+    inserted. A row that conflicts with a unique key (one present, or one another transaction commits meanwhile) is
+    left out, without an error: the caller reads those afterwards."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("insert_values is PostgreSQL's; use bulk_create elsewhere")
+    if not rows:
+        return []
+    fields = [model._meta.get_field(name) for name in field_names]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    types = ", ".join(
+        f"%s::{(f.target_field if f.is_relation else f).db_type(connection).split('(')[0]}[]" for f in fields
+    )
+    # Identifiers come from the model, quoted by the backend; every value is a bound parameter.
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM UNNEST({types}) ON CONFLICT DO NOTHING"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)], binary=True)
+        return cursor.fetchall() if returning else []
+
+
 def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows given as value tuples (in `field_names` order; a relation by its name takes the related pk) that
     are known not to exist yet: COPY on PostgreSQL, no model instance per row; `bulk_create` elsewhere.

@@ -7,7 +7,9 @@ Per size, with the sandbox in its own process (5 address books, 5 campaigns) and
 1. a bare loop: the client's page iterators over every synced book's contacts, JSON decoded, nothing written;
 2. the first sync, `manage.py sync_integration bench --here` in a subprocess: its wall time, its peak RSS (the
    kernel's accounting for that child), its API calls; contacts a second and the ratio to the bare loop;
-3. `POST /_sandbox/change {"modify": 1% of the contacts}`, then the next sync: its time against the first.
+3. `POST /_sandbox/change {"modify": 1% of the contacts}`, then the next sync: its time against the first;
+4. up to 100,000 contacts, the raw database (`_raw`, on a database of its own): the same rows written by plain
+   set-based SQL from pages already in memory, a transaction a page: what PostgreSQL alone takes for them.
 Then, with 300 ms added to every sandbox call (`/_sandbox/faults`), one full first sync at `--latency-contacts`:
 its time against (its API calls x 300 ms).
 
@@ -38,6 +40,7 @@ SEED = 7
 BOOKS = 5
 CAMPAIGNS = 5
 CONTACT_CONNECTORS = ("address_books", "contacts")
+RAW_UP_TO = 100_000  # the raw-database baseline holds every page in memory first: not at a million
 FINISHED = re.compile(r"Sync #\d+ (\w+) in ([\d.]+) s, (\d+) API calls, (\d+) records changed")
 
 
@@ -216,6 +219,67 @@ def mode_bare() -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows, "pages": pages}))
 
 
+def mode_raw() -> None:
+    """The raw database: the rows a first sync writes (a marketing contact and a link per contact, a membership per
+    book row), written by plain set-based SQL from arrays already in memory, a transaction per page of 1,000 book
+    rows as the sync does, `synchronous_commit off` as the job runs. The pages are fetched first, untimed. What the
+    database alone costs for these rows with the product's tables, indexes and foreign keys."""
+    setup_django()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from dotdigital.models import AddressBook
+    from integrations.models import Integration
+
+    integration = Integration.objects.get(name="bench")
+    owner_id = integration.default_owner_id
+    client = integration.installation().new_client()
+    books = list(AddressBook.objects.filter(integration=integration, sync_contacts=True).order_by("dotdigital_id"))
+    pages = []
+    for book in books:
+        for page in client.address_book_contacts(book.dotdigital_id, with_full_data=True):
+            fields = [{d["key"]: d["value"] for d in row.get("dataFields") or []} for row in page]
+            pages.append(
+                (
+                    book.pk,
+                    [row["id"] for row in page],
+                    [row["email"] for row in page],
+                    [row["email"].lower() for row in page],
+                    [str(f.get("FIRSTNAME") or "") for f in fields],
+                    [str(f.get("LASTNAME") or "") for f in fields],
+                    [json.dumps(f) for f in fields],
+                    [row.get("status") or "" for row in page],
+                )
+            )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    for book_id, ids, emails, keys, firsts, lasts, data, statuses in pages:
+        now = timezone.now()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO marketing_contact (first_name, last_name, email, phone, job_title, company, source, "
+                "created_at, updated_at, owner_id) SELECT f, l, e, '', '', '', 'dotdigital', %s, %s, %s "
+                "FROM UNNEST(%s::text[], %s::text[], %s::text[]) AS u(f, l, e) ON CONFLICT DO NOTHING",
+                [now, now, owner_id, firsts, lasts, emails],
+            )
+            cursor.execute(
+                "INSERT INTO dotdigital_dotdigitalcontact (integration_id, dotdigital_id, email, status, opt_in_type, "
+                "email_type, data_fields, updated_at, contact_id) SELECT %s, u.i, u.e, u.s, 'Single', 'Html', "
+                "u.d::jsonb, %s, c.id FROM UNNEST(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(i, e, k, s, d) JOIN marketing_contact c ON lower(c.email) = u.k ON CONFLICT DO NOTHING",
+                [integration.pk, now, ids, emails, keys, statuses, data],
+            )
+            cursor.execute(
+                "INSERT INTO dotdigital_addressbookmembership (address_book_id, contact_id) SELECT %s, id "
+                "FROM dotdigital_dotdigitalcontact WHERE integration_id = %s AND dotdigital_id = ANY(%s::bigint[]) "
+                "ON CONFLICT DO NOTHING",
+                [book_id, integration.pk, ids],
+            )
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "pages": len(pages)}))
+
+
 # -- the driver --------------------------------------------------------------------------------------------------
 
 
@@ -234,6 +298,16 @@ def bench_size(contacts: int, broker_dir: str, *, full_sync: bool, profile: str 
         changed = max(1, contacts // 100)
         sandbox_post(url, "/_sandbox/change", {"modify": changed})
         second = sync(env, connectors)
+        raw = None
+        if contacts <= RAW_UP_TO:
+            # The raw database on a database of its own, the same books (1% of the contacts now modified: the same
+            # number of rows to write).
+            fresh_database(f"{database}_raw")
+            raw_env = product_env(f"{database}_raw", url, broker_dir)
+            manage(raw_env, "migrate", "--no-input", "-v", "0")
+            child_env_python(raw_env, "_setup", url)
+            sync(raw_env, ("address_books",))
+            raw, _, _ = child_env_python(raw_env, "_raw")
     result = {
         "contacts": contacts,
         "bare": bare,
@@ -245,12 +319,20 @@ def bench_size(contacts: int, broker_dir: str, *, full_sync: bool, profile: str 
         "bare_per_second": contacts / bare["seconds"],
         "ratio_to_bare": first["job"] / bare["seconds"],
         "second_ratio": second["job"] / first["job"],
+        "raw": raw,
     }
+    raw_text = (
+        f"raw database {raw['seconds']:.1f} s ({contacts / raw['seconds']:,.0f} contacts/s): the sync "
+        f"{first['job'] / raw['seconds']:.2f} x the raw database; "
+        if raw
+        else ""
+    )
     print(
         f"{contacts:>9,} contacts, {bare['rows']:,} book rows in {bare['pages']} pages: "
         f"bare loop {bare['seconds']:.1f} s ({result['bare_per_second']:,.0f}/s, {bare_rss / 1024:.0f} MB); "
         f"first sync {first['job']:.1f} s (wall {first['wall']:.1f} s) = {result['per_second']:,.0f} contacts/s, "
         f"{result['ratio_to_bare']:.2f} x the bare loop, {first['calls']} calls, peak RSS {first['rss_mb']:.0f} MB; "
+        f"{raw_text}"
         f"after {changed:,} modified: {second['job']:.2f} s = {result['second_ratio']:.3f} of the first, "
         f"{second['calls']} calls, {second['changed']} records changed, peak RSS {second['rss_mb']:.0f} MB",
         flush=True,
@@ -289,6 +371,8 @@ def main() -> None:
         return mode_setup(sys.argv[2])
     if len(sys.argv) > 1 and sys.argv[1] == "_bare":
         return mode_bare()
+    if len(sys.argv) > 1 and sys.argv[1] == "_raw":
+        return mode_raw()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="contacts per run, comma-separated")
     parser.add_argument("--latency-contacts", type=int, default=10000, help="0 to skip the latency case")

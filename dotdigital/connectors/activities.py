@@ -16,7 +16,6 @@ from marketing import services as marketing
 from marketing.choices import BounceType
 
 from .base import DotdigitalConnector, as_datetime, as_int, field, iso, streams_ahead, text
-from .contacts import contact_ids_by_email
 
 
 def synced_campaigns(context: SyncContext) -> list[Campaign]:
@@ -41,7 +40,7 @@ class ContactResolver:
             ).values_list("dotdigital_id", "contact_id")
         )
         emails = {email.lower() for contact_id, email in rows if email and contact_id not in linked}
-        by_email = contact_ids_by_email(emails)
+        by_email = marketing.contact_ids_by_key(list(emails))
         resolved = {}
         for contact_id, email in rows:
             found = linked.get(contact_id) if contact_id is not None else None

@@ -6,12 +6,12 @@ to a marketing list makes its contacts members of that list."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from backoffice.bulk_insert import insert_rows
@@ -20,7 +20,7 @@ from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalCont
 from integrations.sync import SyncContext
 from marketing import services as marketing
 from marketing.choices import MemberStatus
-from marketing.models import Contact, MarketingListMember
+from marketing.models import MarketingListMember
 
 from .base import DotdigitalConnector, as_int, data_fields_of, field, text, write_pages
 
@@ -82,15 +82,39 @@ def add_memberships(book: AddressBook, integration, dotdigital_ids: list[int]) -
     )
 
 
-def contact_ids_by_email(emails: set[str]) -> dict[str, int]:
-    """Marketing contact ids by lower-cased email (the functional unique index answers it)."""
-    if not emails:
+def links_of(integration, dotdigital_ids: list[int]) -> dict[int, tuple]:
+    """The integration's links of these Dotdigital contacts as value tuples (pk, dotdigital_id, *LINK_FIELDS), by
+    Dotdigital id. On PostgreSQL the ids go as one bigint array (`= ANY(...)`: one parameter to bind and plan, not a
+    thousand)."""
+    if not dotdigital_ids:
         return {}
-    return dict(
-        Contact.objects.annotate(email_key=Lower("email"))
-        .filter(email_key__in=list(emails))
-        .values_list("email_key", "pk")
-    )
+    if connection.vendor == "postgresql":
+        columns = ", ".join(
+            DotdigitalContact._meta.get_field(name).column for name in ("id", "dotdigital_id", *LINK_FIELDS)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {DotdigitalContact._meta.db_table} "  # noqa: S608
+                "WHERE integration_id = %s AND dotdigital_id = ANY(%s::bigint[])",
+                [integration.pk, dotdigital_ids],
+            )
+            rows = cursor.fetchall()
+        json_at = 2 + LINK_FIELDS.index("data_fields")
+        # Django reads jsonb as text (its JSONField decodes it): decode it here the same way.
+        return {
+            row[1]: (
+                *row[:json_at],
+                json.loads(row[json_at]) if isinstance(row[json_at], str) else row[json_at],
+                *row[json_at + 1 :],
+            )
+            for row in rows
+        }
+    return {
+        row[1]: row
+        for row in DotdigitalContact.objects.filter(
+            integration=integration, dotdigital_id__in=dotdigital_ids
+        ).values_list("pk", "dotdigital_id", *LINK_FIELDS)
+    }
 
 
 def parse_contact(row: dict[str, Any]) -> tuple[int, dict[str, Any]] | str:
@@ -160,12 +184,7 @@ class ContactsConnector(DotdigitalConnector):
 
         # The links first, as value tuples: on a book after the first most contacts are linked already, unchanged,
         # and need nothing more than their membership (no lookup by email, no model instance per row).
-        existing = {
-            row[1]: row
-            for row in DotdigitalContact.objects.filter(
-                integration=integration, dotdigital_id__in=list(parsed)
-            ).values_list("pk", "dotdigital_id", *LINK_FIELDS)
-        }
+        existing = links_of(integration, list(parsed))
         unresolved = []
         for contact_id, values in parsed.items():
             row = existing.get(contact_id)
@@ -211,27 +230,24 @@ class ContactsConnector(DotdigitalConnector):
     def resolve_contacts(self, context: SyncContext, rows: list[dict[str, Any]]) -> None:
         """Set `contact_id` on rows without a linked marketing contact: the one with their email, or a new one owned
         by the Default Owner when *Create marketing contacts* is on (else None: linked later, once one exists)."""
-        contact_ids = contact_ids_by_email({values["email"].lower() for values in rows})
         if context.installation.setting("create_contacts", True):
-            missing = {}
-            for values in rows:
-                key = values["email"].lower()
-                if key not in contact_ids and key not in missing:
-                    data = values["data_fields"]
-                    missing[key] = {
+            # Found or created in one go; a contact that exists keeps its names and owner.
+            found = marketing.ensure_contacts(
+                rows=[
+                    {
                         "email": values["email"],
-                        "first_name": text(data.get("FIRSTNAME"), 100),
-                        "last_name": text(data.get("LASTNAME"), 100),
+                        "first_name": text(values["data_fields"].get("FIRSTNAME"), 100),
+                        "last_name": text(values["data_fields"].get("LASTNAME"), 100),
                     }
-            if missing:
-                created = marketing.upsert_contacts(
-                    rows=list(missing.values()),
-                    owner=context.owner,
-                    source=context.installation.source_key,
-                    probably_new=True,  # looked up just above
-                )
-                contact_ids.update(created.ids)
-                self.created_contacts += created.created
+                    for values in rows
+                ],
+                owner=context.owner,
+                source=context.installation.source_key,
+            )
+            contact_ids = found.ids
+            self.created_contacts += found.created
+        else:
+            contact_ids = marketing.contact_ids_by_key(list({values["email"].lower() for values in rows}))
         for values in rows:
             values["contact_id"] = contact_ids.get(values["email"].lower())
 

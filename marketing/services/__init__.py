@@ -19,7 +19,7 @@ from .campaign_imports import (
     upsert_email_campaigns,
 )
 from .contacts import create_contact, delete_contact, update_contact
-from .imports import upsert_contacts, upsert_list_members
+from .imports import contact_ids_by_key, ensure_contacts, upsert_contacts, upsert_list_members
 from .lists import (
     AddResult,
     add_contacts_to_list,
@@ -39,11 +39,13 @@ __all__ = [
     "add_contacts_to_list",
     "campaign_activity_summary",
     "campaign_events_per_day",
+    "contact_ids_by_key",
     "contact_deletion_summary",
     "create_contact",
     "create_marketing_list",
     "delete_contact",
     "delete_marketing_list",
+    "ensure_contacts",
     "mark_campaigns_removed",
     "member_counts",
     "record_campaign_events",

@@ -21,9 +21,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from backoffice.bulk_insert import insert_values
 
 from ..choices import MemberStatus
 from ..models import (
@@ -46,7 +48,6 @@ def upsert_contacts(
     owner: AbstractBaseUser,
     source: str,
     batch_size: int = BATCH_SIZE,
-    probably_new: bool = False,
 ) -> UpsertResult:
     """Create or update contacts keyed by their email ignoring case; `ids` maps each lower-cased email to its contact.
 
@@ -58,44 +59,17 @@ def upsert_contacts(
     Django's `bulk_create(update_conflicts=...)` cannot name the functional unique index on `Lower("email")` as its
     conflict target, hence the SELECT first. When another writer creates one of the batch's contacts between the
     SELECT and the INSERT, the INSERT is rolled back and the batch read again (see `bulk.insert_missing`): `created`
-    counts only the contacts this call inserted. `probably_new` (the caller has just looked the emails up and found
-    none) skips the first SELECT: the INSERT is tried at once, and a contact that exists after all makes it read
-    the batch and write it as usual.
+    counts only the contacts this call inserted.
     """
     result = UpsertResult()
     for batch in bulk.batches(rows, batch_size):
-        by_key: dict[str, dict[str, Any]] = {}
-        for row in batch:
-            email = str(row.get("email") or "").strip()
-            try:
-                validate_email(email)
-            except ValidationError:
-                result.skip(email.lower() or None, f"Not a valid email: {email!r}")
-                continue
-            try:
-                values = bulk.clean_values(Contact, {k: v for k, v in row.items() if k in CONTACT_FIELDS})
-                values["email"] = bulk.clean_value(Contact, "email", email)
-            except RowProblem as problem:
-                result.skip(email.lower(), str(problem))
-                continue
-            by_key.setdefault(email.lower(), {}).update(values)
+        by_key = contact_values_by_key(batch, result)
         if not by_key:
             continue
         with transaction.atomic():
-            reads = []
-
-            def find_existing(by_key=by_key, reads=reads) -> dict:
-                reads.append(1)
-                if probably_new and len(reads) == 1:
-                    return {}
-                return {
-                    c.email_key: c
-                    for c in Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=list(by_key))
-                }
-
             existing, new = bulk.insert_missing(
                 Contact,
-                find_existing,
+                lambda by_key=by_key: contacts_by_key(list(by_key)),
                 lambda existing, by_key=by_key: [
                     Contact(owner=owner, source=source, **values)
                     for key, values in by_key.items()
@@ -106,6 +80,107 @@ def upsert_contacts(
         result.created += len(new)
         result.ids.update((contact.email.lower(), contact.pk) for contact in new)
     return result
+
+
+def ensure_contacts(
+    *,
+    rows: Iterable[Mapping[str, Any]],
+    owner: AbstractBaseUser,
+    source: str,
+    batch_size: int = BATCH_SIZE,
+) -> UpsertResult:
+    """The contact of every row's email (ignoring case): created from the row (the fields `upsert_contacts` takes),
+    with `owner` and `source`, when there is none; one that exists is left exactly as it is (counted unchanged),
+    whatever the row says. `ids` maps each lower-cased email to its contact; bad rows are skipped as by
+    `upsert_contacts`.
+
+    For importers that link their own records to marketing contacts and must not overwrite what people keep here.
+    On PostgreSQL a batch is one `INSERT ... ON CONFLICT DO NOTHING RETURNING` and one SELECT of the rows that were
+    there (a contact another writer commits meanwhile is found by that SELECT, never doubled nor miscounted);
+    elsewhere the SELECT comes first and the INSERT is retried as in `upsert_contacts`.
+    """
+    result = UpsertResult()
+    now = timezone.now()
+    for batch in bulk.batches(rows, batch_size):
+        by_key = contact_values_by_key(batch, result)
+        if not by_key:
+            continue
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                inserted = dict(
+                    insert_values(
+                        Contact,
+                        (*CONTACT_FIELDS, "email", "owner", "source", "created_at", "updated_at"),
+                        [
+                            (*(values.get(name, "") for name in CONTACT_FIELDS), values["email"], owner.pk, source)
+                            + (now, now)
+                            for values in by_key.values()
+                        ],
+                        returning=("lower(email)", "id"),
+                    )
+                )
+                present = contact_ids_by_key([key for key in by_key if key not in inserted])
+                created = inserted
+            else:
+                existing, new = bulk.insert_missing(
+                    Contact,
+                    lambda by_key=by_key: contacts_by_key(list(by_key)),
+                    lambda existing, by_key=by_key: [
+                        Contact(owner=owner, source=source, **values)
+                        for key, values in by_key.items()
+                        if key not in existing
+                    ],
+                )
+                present = {key: contact.pk for key, contact in existing.items()}
+                created = {contact.email.lower(): contact.pk for contact in new}
+        result.created += len(created)
+        result.unchanged += len(present)
+        result.ids.update(created)
+        result.ids.update(present)
+    return result
+
+
+def contact_values_by_key(batch: list[Mapping[str, Any]], result: UpsertResult) -> dict[str, dict[str, Any]]:
+    """A batch's rows checked and cleaned, merged by lower-cased email in order; the refused ones skipped on
+    `result`."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in batch:
+        email = str(row.get("email") or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            result.skip(email.lower() or None, f"Not a valid email: {email!r}")
+            continue
+        try:
+            values = bulk.clean_values(Contact, {k: v for k, v in row.items() if k in CONTACT_FIELDS})
+            values["email"] = bulk.clean_value(Contact, "email", email)
+        except RowProblem as problem:
+            result.skip(email.lower(), str(problem))
+            continue
+        by_key.setdefault(email.lower(), {}).update(values)
+    return by_key
+
+
+def contacts_by_key(keys: list[str]) -> dict[str, Contact]:
+    """The contacts with these lower-cased emails, by that key."""
+    return {c.email_key: c for c in Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=keys)}
+
+
+def contact_ids_by_key(keys: list[str]) -> dict[str, int]:
+    """The ids of the contacts with these lower-cased emails, by that key (one array parameter on PostgreSQL, where
+    the functional unique index answers `lower(email) = ANY(...)`)."""
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT lower(email), id FROM {Contact._meta.db_table} WHERE lower(email) = ANY(%s::text[])",  # noqa: S608
+                [keys],
+            )
+            return dict(cursor.fetchall())
+    return dict(
+        Contact.objects.annotate(email_key=Lower("email")).filter(email_key__in=keys).values_list("email_key", "pk")
+    )
 
 
 # Marketing list members ----------------------------------------------------------------------------------------------

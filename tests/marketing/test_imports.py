@@ -454,18 +454,42 @@ def test_upsert_campaign_activities_queries_do_not_grow_with_rows():
     assert EmailCampaignActivity.objects.filter(campaign=campaign).count() == 65
 
 
-def test_probably_new_contacts_that_exist_after_all_are_updated_not_doubled(owner):
+def test_ensure_contacts_creates_the_missing_and_leaves_the_existing_as_they_are(owner, make_user):
     from marketing.models import Contact
 
-    existing = Contact.objects.create(email="Ann@Example.com", first_name="Ann", owner=owner)
-    result = services.upsert_contacts(
-        rows=[{"email": "ann@example.com", "last_name": "Lee"}, {"email": "bob@example.com"}],
+    other = make_user(None, username="keeper")
+    existing = Contact.objects.create(email="Ann@Example.com", first_name="Ann", owner=other, source="manual")
+    result = services.ensure_contacts(
+        rows=[
+            {"email": "ann@example.com", "first_name": "Annie", "last_name": "Lee"},
+            {"email": "Bob@Example.com", "first_name": "Bob"},
+            {"email": "bob@example.com", "last_name": "Ray"},  # the same key again: merged, created once
+            {"email": "not an email"},
+            {"email": "cy@example.com", "first_name": "x" * 101},
+        ],
         owner=owner,
-        source="import",
-        probably_new=True,
+        source="dotdigital",
     )
-    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
-    assert result.ids["ann@example.com"] == existing.pk
-    assert Contact.objects.count() == 2
+    assert (result.created, result.updated, result.unchanged, result.skipped) == (1, 0, 1, 2)
+    bob = Contact.objects.get(email__iexact="bob@example.com")
+    assert result.ids == {"ann@example.com": existing.pk, "bob@example.com": bob.pk}
+    assert (bob.email, bob.first_name, bob.last_name, bob.owner, bob.source) == (
+        "bob@example.com",
+        "Bob",
+        "Ray",
+        owner,
+        "dotdigital",
+    )
     existing.refresh_from_db()
-    assert existing.last_name == "Lee" and existing.first_name == "Ann"
+    assert (existing.first_name, existing.last_name, existing.owner, existing.source) == ("Ann", "", other, "manual")
+    assert Contact.objects.count() == 2
+    again = services.ensure_contacts(rows=[{"email": "BOB@example.com"}], owner=owner, source="x")
+    assert (again.created, again.unchanged, again.ids) == (0, 1, {"bob@example.com": bob.pk})
+
+
+def test_ensure_contacts_queries_per_batch_do_not_grow_with_rows(owner):
+    def write(start, count):
+        rows = [{"email": f"c{n}@example.com"} for n in range(start, start + count)]
+        return lambda: services.ensure_contacts(rows=rows, owner=owner, source="acme")
+
+    assert query_count(write(0, 3)) == query_count(write(100, 80))  # within SQLite's 999 parameters a statement
