@@ -36,6 +36,8 @@ def render_address_book_panel(request: HttpRequest, marketing_list: MarketingLis
             "faults": faults,
             "fault_count": fault_count,
             "can_connect": request.user.has_perm("dotdigital.connect_address_book"),
+            # The job pages are the integration's (Operations, Administrators): a link others may not open is text.
+            "can_view_jobs": request.user.has_perm("integrations.view_integration"),
         },
     )
 

@@ -71,11 +71,12 @@ def connected_books(integration) -> list[AddressBook]:
 def import_line(book_import: AddressBookImport, book_name: str) -> str:
     """The readable line of one import on the job page."""
     line = (
-        f"Import {book_import.import_id} into {book_name}: {book_import.rows_sent:,} rows sent, "
+        f"Import {book_import.import_id} into {book_name}: {book_import.rows_sent:,} "
+        f"row{'' if book_import.rows_sent == 1 else 's'} sent, "
         f"status {book_import.get_status_display()}"
     )
     if book_import.status == AddressBookImport.Status.FINISHED:
-        line += f", {book_import.faults_count:,} faults"
+        line += f", {book_import.faults_count:,} fault{'' if book_import.faults_count == 1 else 's'}"
         if book_import.faults_sample:
             first = book_import.faults_sample[0]
             line += f" (first: {first['email']}: {first['reason']})"

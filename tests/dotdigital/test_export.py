@@ -256,6 +256,7 @@ def test_faults_are_shown_on_the_contact(account, administrator, client):
     assert "Rejected by Dotdigital" in page and fault.reason in page
     list_page = client.get(reverse("marketing:list_detail", args=[marketing_list.pk])).content.decode()
     assert "reader1@example.org" in list_page and "Finished" in list_page
+    assert 'data-testid="export-job-link"' in list_page  # an Administrator may open the job page
 
 
 def test_stuck_import_is_marked_and_its_rows_sent_again(account, administrator):

@@ -417,3 +417,48 @@ def test_two_way_fields_are_imported_into_existing_contacts_and_one_way_fields_a
     assert contact.first_name == "Remote" and contact.company == "Remote plc"
     assert contact.last_name == "Local"  # one-way: only goes out
     assert Contact.objects.count() == contacts_before  # the write-back creates no contact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_way_field_goes_out_in_the_export_and_comes_back_at_the_next_contacts_sync(
+    make_sandbox, connect_sandbox, administrator
+):
+    """The round trip of one contact: FIRSTNAME two-way, LASTNAME one-way. Changed here, both go out in an export;
+    changed in Dotdigital, FIRSTNAME comes back at the next contacts sync and LASTNAME does not."""
+    from marketing import services as marketing
+    from tests.dotdigital.test_export import book_contents, connect_new_book, export_and_finish, make_list, run
+
+    sandbox = make_sandbox(seed=5, contacts=20, address_books=1, campaigns=0, import_delay=0.1)
+    integration = connect_sandbox(sandbox)
+    run(integration, connectors=["address_books", "data_fields"])
+    fields = {f.name: f for f in DataField.objects.filter(integration=integration)}
+    mappings.save_mapping(
+        integration,
+        [
+            mappings.RowSpec(fields["FIRSTNAME"], ("first_name",), True),
+            mappings.RowSpec(fields["LASTNAME"], ("last_name",), False),
+        ],
+        user=None,
+    )
+    book = connect_new_book(integration, make_list(administrator, 2))
+    export_and_finish(integration)
+    run(integration, connectors=["contacts"])  # links the exported contacts; the next sync reads changes since
+
+    # Out: the marketing contact changes (what the contact form calls), the export sends both fields.
+    contact = Contact.objects.get(email="reader1@example.org")
+    marketing.update_contact(contact, first_name="Outgoing", last_name="Ours")
+    export_and_finish(integration)
+    sent = book_contents(sandbox, book)["reader1@example.org"]
+    assert (sent["FIRSTNAME"], sent["LASTNAME"]) == ("Outgoing", "Ours")
+
+    # Back: Dotdigital's copy changes; the next contacts sync writes back the two-way field only.
+    remote = sandbox.store.contact_by_email("reader1@example.org")
+    with sandbox.store.lock:
+        sandbox.store.modify(remote.id, {"FIRSTNAME": "Incoming", "LASTNAME": "Theirs"})
+    job = run(integration, connectors=["contacts"])
+    assert job.state == "succeeded", job.error
+    contact.refresh_from_db()
+    assert contact.first_name == "Incoming"  # two-way: Dotdigital's value came back
+    assert contact.last_name == "Ours"  # one-way: only goes out
+    other = Contact.objects.get(email="reader0@example.org")
+    assert (other.first_name, other.last_name) == ("Ann0", "Reader")  # unchanged there: unchanged here
