@@ -125,6 +125,57 @@ def insert_values(
         return cursor.fetchall() if returning else []
 
 
+def update_rows(model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Update rows given as (pk, *values in `field_names` order) tuples: on PostgreSQL one
+    `UPDATE ... FROM UNNEST(...)` with an array per column bound in binary; elsewhere `bulk_update`. (Django's
+    `bulk_update` builds a `CASE WHEN` per row and field: its Python cost grows with rows x fields, and was most of a
+    sync's time when a thousand links changed.)"""
+    if not rows:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    opts = model._meta
+    fields = [opts.get_field(name) for name in field_names]
+    if connection.vendor != "postgresql":
+        objs = []
+        for row in rows:
+            obj = model(pk=row[0])
+            for field, value in zip(fields, row[1:], strict=True):
+                setattr(obj, field.attname, value)
+            objs.append(obj)
+        model._default_manager.using(using).bulk_update(objs, [field.name for field in fields])
+        return
+    import json
+
+    import psycopg
+
+    qn = connection.ops.quote_name
+
+    def column_type(field: models.Field) -> str:
+        return (field.target_field if field.is_relation else field).db_type(connection).split("(")[0]
+
+    json_at = {i for i, field in enumerate(fields) if isinstance(field, models.JSONField)}
+    names = [f"c{i}" for i in range(len(fields))]
+    arrays = [f"%s::{column_type(opts.pk)}[]"] + [
+        "%s::text[]" if i in json_at else f"%s::{column_type(field)}[]" for i, field in enumerate(fields)
+    ]
+    assignments = ", ".join(
+        f"{qn(field.column)} = u.{name}{'::jsonb' if i in json_at else ''}"
+        for i, (field, name) in enumerate(zip(fields, names, strict=True))
+    )
+    # Identifiers come from the model, quoted by the backend; every value is a bound parameter.
+    sql = (
+        f"UPDATE {qn(opts.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM UNNEST({', '.join(arrays)}) AS u(pk, {', '.join(names)}) WHERE t.{qn(opts.pk.column)} = u.pk"
+    )
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for i in json_at:
+        columns[i + 1] = [None if value is None else json.dumps(value) for value in columns[i + 1]]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns, binary=True)
+
+
 def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows given as value tuples (in `field_names` order; a relation by its name takes the related pk) that
     are known not to exist yet: COPY on PostgreSQL, no model instance per row; `bulk_create` elsewhere.

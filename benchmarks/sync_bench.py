@@ -297,7 +297,7 @@ def bench_size(contacts: int, broker_dir: str, *, full_sync: bool, profile: str 
         first = sync(env, connectors, profile=f"{profile}/first-{contacts}.prof" if profile else "")
         changed = max(1, contacts // 100)
         sandbox_post(url, "/_sandbox/change", {"modify": changed})
-        second = sync(env, connectors)
+        second = sync(env, connectors, profile=f"{profile}/second-{contacts}.prof" if profile else "")
         raw = None
         if contacts <= RAW_UP_TO:
             # The raw database on a database of its own, the same books (1% of the contacts now modified: the same
@@ -378,7 +378,9 @@ def main() -> None:
     parser.add_argument("--latency-contacts", type=int, default=10000, help="0 to skip the latency case")
     parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--full", action="store_true", help="time the full sync (every connector) per size")
-    parser.add_argument("--profile", metavar="DIR", default="", help="cProfile each first sync into DIR (slower)")
+    parser.add_argument(
+        "--profile", metavar="DIR", default="", help="cProfile each first and second sync into DIR (slower)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, load {load[0]:.1f}")

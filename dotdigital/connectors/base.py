@@ -185,11 +185,14 @@ def iso(value: datetime) -> str:
 def data_fields_of(row: dict[str, Any]) -> dict[str, Any]:
     """`dataFields: [{"key": "FIRSTNAME", "value": "Ann"}, ...]` as {"FIRSTNAME": "Ann"} (null when not full)."""
     values: dict[str, Any] = {}
-    for item in field(row, "dataFields") or []:
-        if isinstance(item, dict):
-            key = field(item, "key")
-            if isinstance(key, str) and key:
-                values[key.upper()] = field(item, "value")
+    items = row["dataFields"] if "dataFields" in row else field(row, "dataFields")
+    for item in items or ():
+        if not isinstance(item, dict):
+            continue
+        # The documented spelling first (a page holds thousands of these), any other casing through `field`.
+        key = item["key"] if "key" in item else field(item, "key")
+        if isinstance(key, str) and key:
+            values[key.upper()] = item["value"] if "value" in item else field(item, "value")
     return values
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from backoffice.bulk_insert import insert_rows
+from backoffice.bulk_insert import insert_rows, update_rows
 from dotdigital.mappings import NotConvertible, contact_value, two_way_fields
 from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
 from integrations.sync import SyncContext
@@ -208,12 +208,11 @@ class ContactsConnector(DotdigitalConnector):
             ],
         )
         changed = [
-            DotdigitalContact(pk=row[0], updated_at=now, **parsed[contact_id])
+            (row[0], *(parsed[contact_id][name] for name in LINK_FIELDS), now)
             for contact_id, row in existing.items()
             if row[2:] != tuple(parsed[contact_id][name] for name in LINK_FIELDS)
         ]
-        if changed:
-            DotdigitalContact.objects.bulk_update(changed, [*LINK_FIELDS[:-1], "contact", "updated_at"])
+        update_rows(DotdigitalContact, (*LINK_FIELDS, "updated_at"), changed)
         add_memberships(book, integration, list(parsed))
         if book.marketing_list_id:
             # Every link now holds its row's values: the list members follow from them.
