@@ -169,7 +169,7 @@ class MappingRowForm(forms.Form):
         label="Contact fields",
         choices=contact_field_choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4, "class": "form-select"}),
+        widget=forms.SelectMultiple(attrs={"class": "form-select"}),
     )
     two_way = forms.BooleanField(
         label="Two-way", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
@@ -183,6 +183,8 @@ class MappingRowForm(forms.Form):
             else DataField.objects.none()
         )
         self.fields["data_field"].label_from_instance = lambda f: f"{f.name} ({f.type})"
+        # Every contact field in sight, none hidden behind a scroll bar.
+        self.fields["contact_fields"].widget.attrs["size"] = len(self.fields["contact_fields"].choices)
 
     def clean(self) -> dict:
         cleaned = super().clean()
