@@ -184,7 +184,7 @@ class MappingRowForm(forms.Form):
         )
         self.fields["data_field"].label_from_instance = lambda f: f"{f.name} ({f.type})"
         # Every contact field in sight, none hidden behind a scroll bar.
-        self.fields["contact_fields"].widget.attrs["size"] = len(self.fields["contact_fields"].choices)
+        self.fields["contact_fields"].widget.attrs["size"] = len(contact_field_choices())
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -127,6 +127,7 @@ class ConnectAddressBookForm(forms.Form):
         queryset=None,
         required=False,
         empty_label="Choose a marketing list…",
+        widget=forms.Select(attrs={"data-shown-when": "mode=existing"}),
         help_text="Lists already connected to another address book are not offered: a list has one address book.",
         error_messages={
             "invalid_choice": "Choose a marketing list that is not connected to another address book.",
@@ -136,6 +137,7 @@ class ConnectAddressBookForm(forms.Form):
         label="New list name",
         required=False,
         max_length=200,
+        widget=forms.TextInput(attrs={"data-shown-when": "mode=new"}),
         help_text="Owned by the integration's Default Owner, with source Dotdigital. The next sync adds the book's "
         "contacts to it.",
     )
@@ -187,10 +189,20 @@ class ConnectListForm(forms.Form):
         required=False,
         empty_label="Choose an address book…",
         help_text="Books already connected to another list are not offered: a book has one list.",
+        widget=forms.Select(attrs={"data-shown-when": "mode=existing"}),
     )
-    book_name = forms.CharField(label="New book name", required=False, max_length=255)
+    book_name = forms.CharField(
+        label="New book name",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"data-shown-when": "mode=new"}),
+    )
     visibility = forms.ChoiceField(
-        label="Visibility", choices=(("Private", "Private"), ("Public", "Public")), initial="Private", required=False
+        label="Visibility",
+        choices=(("Private", "Private"), ("Public", "Public")),
+        initial="Private",
+        required=False,
+        widget=forms.Select(attrs={"data-shown-when": "mode=new"}),
     )
 
     def __init__(self, *args, marketing_list, **kwargs) -> None:

@@ -20,6 +20,19 @@
       box.checked = master.checked;
     });
   });
+  // A field with data-shown-when="NAME=VALUE" shows only while the form's radio buttons or select NAME say VALUE
+  // (without JavaScript every field shows, and the server ignores those that do not apply).
+  function applyShownWhen() {
+    document.querySelectorAll("[data-shown-when]").forEach(function (field) {
+      var rule = field.getAttribute("data-shown-when").split("=");
+      var control = field.form && field.form.elements[rule[0]];
+      if (!control) { return; }
+      var wrapper = document.getElementById("div_" + field.id) || field.parentElement;
+      wrapper.hidden = control.value !== rule[1];
+    });
+  }
+  document.addEventListener("change", applyShownWhen);
+  applyShownWhen();
   // Tooltips (why a button is disabled, say); the title attribute already says it without JavaScript.
   if (window.bootstrap && window.bootstrap.Tooltip) {
     document.querySelectorAll("[data-bs-toggle=tooltip]").forEach(function (el) { new window.bootstrap.Tooltip(el); });

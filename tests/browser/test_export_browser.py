@@ -54,7 +54,9 @@ def test_marketer_connects_a_list_and_sees_the_export(page, screenshot, make_use
     log_in(page, "marketer1")
     page.goto(f"/marketing/lists/{spring.pk}/")
     page.get_by_test_id("connect-to-dotdigital").click()
+    expect(page.get_by_label("New book name")).to_be_hidden()  # only the fields of the chosen way show
     page.get_by_label("A new address book, created in Dotdigital").check()
+    expect(page.get_by_label("Existing address book", exact=True)).to_be_hidden()
     page.get_by_label("New book name").fill("Spring readers")
     screenshot(page, "export-connect-form")
     page.get_by_role("button", name="Connect").click()

@@ -17,7 +17,6 @@ from playwright.sync_api import expect
 from backoffice import roles
 from dotdigital import exports
 from dotdigital.models import AddressBook, AddressBookImport
-from integrations import services as integration_services
 from integrations.models import JobState, SyncJob, SyncTrigger
 from marketing import services as marketing
 from tests.browser.conftest import log_in
@@ -63,7 +62,7 @@ def finished_import(book: AddressBook, *, after: int = 0) -> AddressBookImport |
 
 
 def test_marketer_maps_a_new_field_connects_a_list_edits_a_contact_and_sees_the_export(
-    page, screenshot, make_user, sandbox, settings, quick_waits
+    page, screenshot, make_user, sandbox, connect_sandbox, quick_waits
 ):
     from celery.contrib.testing.worker import start_worker
 
@@ -74,16 +73,7 @@ def test_marketer_maps_a_new_field_connects_a_list_edits_a_contact_and_sees_the_
     admin = make_user(roles.ADMINISTRATOR, username="admin1", first_name="Ada", last_name="Admin")
     make_user(roles.MARKETING_MANAGER, username="marketer1", first_name="Mia", last_name="Marketer")
     make_user(roles.OPERATIONS, username="ops1", first_name="Oscar", last_name="Ops")
-    settings.DOTDIGITAL_API_URL = sandbox.url
-    integration = integration_services.create_integration(
-        type_key="dotdigital",
-        name="Dotdigital EU",
-        default_owner=admin,
-        settings={"username": sandbox.username},
-        secrets={"password": sandbox.password},
-        discovered_settings={"api_endpoint": sandbox.url},
-        user=admin,
-    )
+    integration = connect_sandbox(sandbox, owner=admin)
     run(integration, connectors=["address_books", "data_fields"])  # its first sync: books, fields, default mapping
     spring = marketing.create_marketing_list(name="Spring Newsletter", owner=admin)
     readers = [
