@@ -351,7 +351,10 @@ class ExportConnector(DotdigitalConnector):
         if batch_rows:
             self.send_import(context, book, batch_ids, batch_rows, run, run_scope)
         if held:
-            context.note(f"{held:,} members not sent: {book.name} already holds them with these values")
+            context.note(
+                f"{held:,} member{'' if held == 1 else 's'} not sent: {book.name} already holds "
+                f"{'it' if held == 1 else 'them'} with these values"
+            )
             context.report(read=held, unchanged=held, done=held)
 
     def send_import(

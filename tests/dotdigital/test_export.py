@@ -171,7 +171,7 @@ def test_removed_member_leaves_the_book_and_unsubscribed_is_never_resent(account
     # reader3, the only one left to send, is in the book with the values it has here (the contacts sync read it back
     # after the export): not sent again, even on a full export.
     assert rows_sent(full) == 0
-    assert "1 members not sent: Export book already holds them" in " ".join(full.steps.get(connector="export").details)
+    assert "1 member not sent: Export book already holds it" in " ".join(full.steps.get(connector="export").details)
     Contact.objects.filter(email="reader3@example.org").update(last_name="Moved", updated_at=timezone.now())
     assert rows_sent(run(integration, full=True)) == 1
 
