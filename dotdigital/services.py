@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
+from dotdigital.connectors.contacts import read_whole_book_next
 from dotdigital.installation import SOURCE
 from dotdigital.models import AddressBook
 from marketing.models import MarketingList
@@ -120,6 +121,9 @@ def connect_address_book(
                 {field: f"{marketing_list} was connected to another address book a moment ago: choose another list."},
                 code="list_connected",
             ) from None
+        # The next sync reads the whole book, not only what changed since its mark: the contacts it already holds
+        # become the list's members then (a modified-since read would add none of them).
+        read_whole_book_next(locked)
     logger.info("Address book %s connected to marketing list %s by %s", locked.pk, marketing_list.pk, user)
     book.marketing_list = marketing_list
     return book

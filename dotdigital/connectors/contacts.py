@@ -17,6 +17,7 @@ from django.utils import timezone
 from backoffice.bulk_insert import insert_rows, update_rows
 from dotdigital.mappings import NotConvertible, contact_value, two_way_fields
 from dotdigital.models import AddressBook, AddressBookMembership, DotdigitalContact
+from integrations.models import SyncMark
 from integrations.sync import SyncContext
 from marketing import services as marketing
 from marketing.choices import MemberStatus
@@ -47,6 +48,19 @@ SUBSCRIBED_STATUSES = frozenset({"subscribed", "pendingoptin", "softbounced"})
 # out what is plainly not an address; marketing validates fully the ones it creates contacts for.
 PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 LINK_FIELDS = ("email", "status", "opt_in_type", "email_type", "data_fields", "contact_id")
+
+
+def book_scope(book: AddressBook) -> str:
+    """The scope of a book's mark: how far its contacts were read (absent: the next sync reads the whole book)."""
+    return f"book:{book.dotdigital_id}"
+
+
+def read_whole_book_next(book: AddressBook) -> None:
+    """Make the next sync read every contact of `book` again, not only those changed since its mark: what a book
+    newly connected to a marketing list needs, so the contacts already synced become the list's members."""
+    SyncMark.objects.filter(
+        integration_id=book.integration_id, connector=ContactsConnector.key, scope=book_scope(book)
+    ).delete()
 
 
 def synced_books(context: SyncContext) -> list[AddressBook]:
@@ -147,12 +161,12 @@ class ContactsConnector(DotdigitalConnector):
         client = context.installation.client()
         books = synced_books(context)
         marks = context.marks()
-        first_runs = [book for book in books if marks.get(f"book:{book.dotdigital_id}") is None]
+        first_runs = [book for book in books if marks.get(book_scope(book)) is None]
         context.set_total(sum(book.contact_count for book in first_runs) if len(first_runs) == len(books) else None)
         self.created_contacts = 0
         self.two_way = two_way_fields(context.integration)
         for book in books:
-            scope = f"book:{book.dotdigital_id}"
+            scope = book_scope(book)
             since = marks.get(scope)
             started = timezone.now()
             if since is None:

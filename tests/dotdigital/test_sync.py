@@ -152,6 +152,23 @@ def test_the_next_sync_applies_exactly_what_changed(sandbox, connect, administra
     assert contacts_step.read < 100
 
 
+def test_a_book_connected_after_its_first_sync_fills_its_list_at_the_next_plain_sync(sandbox, connect, administrator):
+    from dotdigital import services as dotdigital_services
+
+    integration = connect(sandbox)
+    assert sync(integration).state == JobState.SUCCEEDED
+    book = AddressBook.objects.get(integration=integration, dotdigital_id=max(sandbox.store.books))
+    connected = dotdigital_services.connect_address_book(book, create_list=True, user=administrator)
+    job = sync(integration)  # not --full: the connection alone makes the next sync read the whole book
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert MarketingListMember.objects.filter(marketing_list=connected.marketing_list).count() == (
+        sandbox.store.book_size(book.dotdigital_id)
+    )
+    assert steps(job)["contacts"].created == 0  # read again, nothing doubled
+    again = sync(integration)
+    assert steps(again)["contacts"].read == 0  # and the book is incremental again
+
+
 def test_existing_contacts_keep_their_owner_and_new_ones_get_the_default_owner(sandbox, connect, make_user):
     someone = make_user(username="someone")
     default_owner = make_user(username="default-owner")
