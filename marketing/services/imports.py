@@ -67,15 +67,7 @@ def upsert_contacts(
         if not by_key:
             continue
         with transaction.atomic():
-            existing, new = bulk.insert_missing(
-                Contact,
-                lambda by_key=by_key: contacts_by_key(list(by_key)),
-                lambda existing, by_key=by_key: [
-                    Contact(owner=owner, source=source, **values)
-                    for key, values in by_key.items()
-                    if key not in existing
-                ],
-            )
+            existing, new = insert_missing_contacts(by_key, owner, source)
             result.ids.update(bulk.write_changes(Contact, existing, by_key, result))
         result.created += len(new)
         result.ids.update((contact.email.lower(), contact.pk) for contact in new)
@@ -122,15 +114,7 @@ def ensure_contacts(
                 present = contact_ids_by_key([key for key in by_key if key not in inserted])
                 created = inserted
             else:
-                existing, new = bulk.insert_missing(
-                    Contact,
-                    lambda by_key=by_key: contacts_by_key(list(by_key)),
-                    lambda existing, by_key=by_key: [
-                        Contact(owner=owner, source=source, **values)
-                        for key, values in by_key.items()
-                        if key not in existing
-                    ],
-                )
+                existing, new = insert_missing_contacts(by_key, owner, source)
                 present = {key: contact.pk for key, contact in existing.items()}
                 created = {contact.email.lower(): contact.pk for contact in new}
         result.created += len(created)
@@ -159,6 +143,20 @@ def contact_values_by_key(batch: list[Mapping[str, Any]], result: UpsertResult) 
             continue
         by_key.setdefault(email.lower(), {}).update(values)
     return by_key
+
+
+def insert_missing_contacts(
+    by_key: dict[str, dict[str, Any]], owner: AbstractBaseUser, source: str
+) -> tuple[dict[str, Contact], list[Contact]]:
+    """The batch's existing contacts by key, and the new ones inserted with `owner` and `source` (race-safe: see
+    `bulk.insert_missing`)."""
+    return bulk.insert_missing(
+        Contact,
+        lambda: contacts_by_key(list(by_key)),
+        lambda existing: [
+            Contact(owner=owner, source=source, **values) for key, values in by_key.items() if key not in existing
+        ],
+    )
 
 
 def contacts_by_key(keys: list[str]) -> dict[str, Contact]:
