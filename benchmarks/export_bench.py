@@ -17,67 +17,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sync_bench import (  # noqa: E402
     DATABASE_ROOT,
-    ROOT,
-    SEED,
+    child_env_python,  # noqa: E402
     create_bench_integration,
     fresh_database,
     product_env,
-    run_child,
+    sandbox,
     setup_django,
 )
 
-
-def child_env_python(env: dict[str, str], mode: str, *args: str, timeout: float = 3600) -> tuple[dict, float, int]:
-    """A mode of this script in a child process: (its last JSON line, wall seconds, peak RSS in KiB)."""
-    output, wall, rss = run_child([sys.executable, __file__, mode, *args], env, timeout)
-    return json.loads(output.strip().splitlines()[-1]), wall, rss
+run_mode = partial(child_env_python, script=__file__)  # a mode of this script in a child process
 
 
 TICK = 0.5  # seconds between the export-only jobs of the driver (the beat's minute, shortened)
-
-
-def sandbox_process(import_delay: float):
-    import contextlib
-    import subprocess
-
-    import requests
-    from sync_bench import free_port
-
-    @contextlib.contextmanager
-    def running():
-        port = free_port()
-        command = [sys.executable, str(ROOT / "manage.py"), "dotdigital_sandbox", "--port", str(port)]
-        command += ["--seed", str(SEED), "--contacts", "1000", "--address-books", "2", "--campaigns", "0"]
-        command += ["--import-delay", str(import_delay)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DEBUG": "1"}
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)  # noqa: S603
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(f"{url}/v2/account-info", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-    return running()
 
 
 # -- what runs inside the product's environment (child processes) ------------------------------------------------
@@ -205,15 +166,18 @@ def mode_check(url: str) -> None:
 def bench_size(size: int, import_delay: float) -> dict:
     database = f"h12_export_{size}"
     fresh_database(database)
-    with tempfile.TemporaryDirectory() as broker_dir, sandbox_process(import_delay) as url:
+    with (
+        tempfile.TemporaryDirectory() as broker_dir,
+        sandbox(1000, address_books=2, campaigns=0, options=("--import-delay", str(import_delay))) as url,
+    ):
         env = product_env(database, url, broker_dir)
         from sync_bench import manage
 
         manage(env, "migrate", "--no-input", "-v", "0")
-        child_env_python(env, "_setup", url, str(size))
-        first, first_wall, first_rss = child_env_python(env, "_export")
-        again, again_wall, again_rss = child_env_python(env, "_change", str(size))
-        check, _, _ = child_env_python(env, "_check", url)
+        run_mode(env, "_setup", url, str(size))
+        first, first_wall, first_rss = run_mode(env, "_export")
+        again, again_wall, again_rss = run_mode(env, "_change", str(size))
+        check, _, _ = run_mode(env, "_check", url)
     result = {
         "size": size,
         "export": first,

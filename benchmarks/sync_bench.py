@@ -67,13 +67,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def sandbox(contacts: int):
-    """`manage.py dotdigital_sandbox` in its own process; yields its URL."""
+def sandbox(contacts: int, *, address_books: int = BOOKS, campaigns: int = CAMPAIGNS, options: tuple[str, ...] = ()):
+    """`manage.py dotdigital_sandbox` in its own process (more command-line `options` appended); yields its URL."""
     import requests
 
     port = free_port()
     command = [sys.executable, str(ROOT / "manage.py"), "dotdigital_sandbox", "--port", str(port), "--seed", str(SEED)]
-    command += ["--contacts", str(contacts), "--address-books", str(BOOKS), "--campaigns", str(CAMPAIGNS)]
+    command += ["--contacts", str(contacts), "--address-books", str(address_books), "--campaigns", str(campaigns)]
+    command += list(options)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEBUG": "1"}
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
@@ -90,7 +91,7 @@ def sandbox(contacts: int):
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
 
 
 def sandbox_post(url: str, path: str, body: dict) -> dict:
@@ -159,8 +160,12 @@ def sync(env: dict[str, str], connectors: tuple[str, ...] = (), timeout: float =
     }
 
 
-def child_env_python(env: dict[str, str], mode: str, *args: str, timeout: float = 3600) -> tuple[dict, float, int]:
-    output, wall, rss = run_child([sys.executable, __file__, mode, *args], env, timeout)
+def child_env_python(
+    env: dict[str, str], mode: str, *args: str, timeout: float = 3600, script: str = __file__
+) -> tuple[dict, float, int]:
+    """A mode of `script` (this one by default) in a child process: (its last JSON line, wall seconds, peak RSS in
+    KiB)."""
+    output, wall, rss = run_child([sys.executable, script, mode, *args], env, timeout)
     return json.loads(output.strip().splitlines()[-1]), wall, rss
 
 
