@@ -5,25 +5,14 @@ import pytest
 
 from backoffice import roles
 from dotdigital.models import DataField
-from integrations import services
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def integration(settings, sandbox, make_user):
-    admin = make_user(roles.ADMINISTRATOR, username="admin1")
-    settings.DOTDIGITAL_API_URL = sandbox.url
-    return services.create_integration(
-        type_key="dotdigital",
-        name="Dotdigital EU",
-        default_owner=admin,
-        settings={"username": sandbox.username},
-        secrets={"password": sandbox.password},
-        discovered_settings={"api_endpoint": sandbox.url},
-        user=admin,
-    )
+def integration(sandbox, connect_sandbox):
+    return connect_sandbox(sandbox)
 
 
 def test_data_fields_grid_create_with_the_date_widget_and_mapping_rows(

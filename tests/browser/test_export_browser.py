@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from backoffice import roles
 from dotdigital.mappings import RowSpec, save_mapping
 from dotdigital.models import AddressBook, AddressBookImport, DataField, DataFieldMapping, DataFieldMappingRow
-from integrations import services as integration_services
 from integrations.services import sync as sync_services
 from marketing import services as marketing
 from tests.browser.conftest import log_in
@@ -21,21 +20,14 @@ from tests.dotdigital.test_export import run
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_marketer_connects_a_list_and_sees_the_export(page, screenshot, make_user, sandbox, settings, monkeypatch):
+def test_marketer_connects_a_list_and_sees_the_export(
+    page, screenshot, make_user, sandbox, connect_sandbox, monkeypatch
+):
     monkeypatch.setattr(sync_services, "enqueue", lambda job_id, eta=None: None)
     owner = make_user(None, username="owner1", first_name="Olive", last_name="Owner")
     make_user(roles.MARKETING_MANAGER, username="marketer1", first_name="Mia", last_name="Marketer")
     sandbox.client().create_data_field("SCORE", "Numeric")
-    settings.DOTDIGITAL_API_URL = sandbox.url
-    integration = integration_services.create_integration(
-        type_key="dotdigital",
-        name="Dotdigital EU",
-        default_owner=owner,
-        settings={"username": sandbox.username},
-        secrets={"password": sandbox.password},
-        discovered_settings={"api_endpoint": sandbox.url},
-        user=owner,
-    )
+    integration = connect_sandbox(sandbox, owner=owner)
     run(integration, connectors=["address_books", "data_fields"])
     fields = {f.name: f for f in DataField.objects.filter(integration=integration)}
     save_mapping(integration, [RowSpec(fields["FIRSTNAME"], ("first_name",), False)], user=None)

@@ -42,21 +42,12 @@ def no_broker(request, monkeypatch):
 
 
 @pytest.fixture
-def account(make_sandbox, settings, administrator):
+def account(make_sandbox, connect_sandbox):
     """A small sandbox with a Numeric SCORE field, an integration whose data fields are read, and a mapping:
     FIRSTNAME <- first name, LASTNAME <- last name, SCORE <- phone (text into Numeric: Dotdigital types it)."""
     sandbox = make_sandbox(seed=11, contacts=50, address_books=2, campaigns=0, import_delay=0.3)
     sandbox.client().create_data_field("SCORE", "Numeric")
-    settings.DOTDIGITAL_API_URL = sandbox.url
-    integration = integration_services.create_integration(
-        type_key="dotdigital",
-        name="Dotdigital EU",
-        default_owner=administrator,
-        settings={"username": sandbox.username},
-        secrets={"password": sandbox.password},
-        discovered_settings={"api_endpoint": sandbox.url},
-        user=administrator,
-    )
+    integration = connect_sandbox(sandbox)
     run(integration, connectors=["address_books", "data_fields"])
     fields = {f.name: f for f in DataField.objects.filter(integration=integration)}
     save_mapping(
