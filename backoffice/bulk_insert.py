@@ -24,6 +24,12 @@ from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 
+def _column_type(field: models.Field, connection) -> str:
+    """The column's type without its length (`varchar`, `bigint`: an array parameter is cast to `<type>[]`); a
+    relation's is its target's."""
+    return (field.target_field if field.is_relation else field).db_type(connection).split("(")[0]
+
+
 def _converter(field: models.Field, connection) -> Any:
     """How one column's Python values become what psycopg sends; None when the value goes as it is."""
     if isinstance(field, models.JSONField):
@@ -61,9 +67,7 @@ def bulk_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False,
                     setattr(obj, field.attname, now)
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
-    types = ", ".join(
-        f"%s::{(f.target_field if f.is_relation else f).db_type(connection).split('(')[0]}[]" for f in fields
-    )
+    types = ", ".join(f"%s::{_column_type(f, connection)}[]" for f in fields)
     # Identifiers come from the model, quoted by the backend; every value is a bound parameter.
     sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) SELECT * FROM UNNEST({types})"  # noqa: S608
     pk = opts.pk
@@ -110,9 +114,7 @@ def insert_values(
     fields = [model._meta.get_field(name) for name in field_names]
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
-    types = ", ".join(
-        f"%s::{(f.target_field if f.is_relation else f).db_type(connection).split('(')[0]}[]" for f in fields
-    )
+    types = ", ".join(f"%s::{_column_type(f, connection)}[]" for f in fields)
     # Identifiers come from the model, quoted by the backend; every value is a bound parameter.
     sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM UNNEST({types}) ON CONFLICT DO NOTHING"  # noqa: S608
     if returning:
@@ -151,13 +153,10 @@ def update_rows(model: type[models.Model], field_names: Sequence[str], rows: Seq
 
     qn = connection.ops.quote_name
 
-    def column_type(field: models.Field) -> str:
-        return (field.target_field if field.is_relation else field).db_type(connection).split("(")[0]
-
     json_at = {i for i, field in enumerate(fields) if isinstance(field, models.JSONField)}
     names = [f"c{i}" for i in range(len(fields))]
-    arrays = [f"%s::{column_type(opts.pk)}[]"] + [
-        "%s::text[]" if i in json_at else f"%s::{column_type(field)}[]" for i, field in enumerate(fields)
+    arrays = [f"%s::{_column_type(opts.pk, connection)}[]"] + [
+        "%s::text[]" if i in json_at else f"%s::{_column_type(field, connection)}[]" for i, field in enumerate(fields)
     ]
     assignments = ", ".join(
         f"{qn(field.column)} = u.{name}{'::jsonb' if i in json_at else ''}"
